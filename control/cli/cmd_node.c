@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/* nodepath up | down | status | xdp-mode | doctor */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "datapath.h"
+#include "doctor.h"
+#include "input.h"
+#include "log.h"
+#include "node.h"
+
+static const char *node_flag(const struct np_cli *cli, char *buf, size_t len)
+{
+	if (!cli->node)
+		return "";
+	snprintf(buf, len, " --node %s", cli->node);
+	return buf;
+}
+
+/* ---- up ---------------------------------------------------------------- */
+
+static void up_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nodepath [--node NS] up --dev IF [--xdp-mode native|generic|off]\n"
+		"                             [--prefilter-size N]\n\n"
+		"Load the uplink datapath, attach tcx ingress and then XDP on IF, and pin\n"
+		"the state under %s/<node>/.\n\n"
+		"  --dev IF              the uplink device (1..15 bytes)\n"
+		"  --xdp-mode MODE       native (default), generic or off (tcx only)\n"
+		"  --prefilter-size N    rules per prefilter trie, 1..%u (default %u)\n"
+		"  -h, --help            this help\n\n"
+		"Running `up` again on the same device changes nothing and exits 0.\n",
+		NP_PIN_ROOT, NP_PF_MAX_SIZE, NP_PF_DEFAULT_SIZE);
+}
+
+int np_cmd_up(struct np_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "prefilter-size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	enum np_xdp_mode mode = NP_XDP_NATIVE;
+	__u32 pf_size = NP_PF_DEFAULT_SIZE;
+	const char *dev = NULL;
+	struct np_node n;
+	char err[256], nf[96];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "hd:m:s:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'm':
+			if (np_parse_xdp_mode(optarg, &mode, err, sizeof(err)))
+				return np_usage_err("up", "--xdp-mode: %s", err);
+			break;
+		case 's':
+			if (np_parse_u32("--prefilter-size", optarg, 1, NP_PF_MAX_SIZE, &pf_size,
+					 err, sizeof(err)))
+				return np_usage_err("up", "%s", err);
+			break;
+		case 'h':
+			up_usage(stdout);
+			return NP_EXIT_OK;
+		default:
+			return np_usage_err("up", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return np_usage_err("up", "unexpected argument \"%s\"", argv[optind]);
+	if (!dev)
+		return np_usage_err("up", "--dev IF is required");
+	if (np_check_ifname(dev, err, sizeof(err)))
+		return np_usage_err("up", "--dev: %s", err);
+
+	if (np_node_open(cli->node, NP_NODE_CREATE | NP_NODE_LOCK, &n))
+		return NP_EXIT_FAIL;
+	ret = np_dp_up(&n, dev, mode, pf_size);
+	if (ret == -EALREADY) {
+		struct np_dp_status st;
+
+		printf("node %s: already up on %s", n.name, dev);
+		if (!np_dp_status(&n, &st) && st.xdp_mode != (unsigned int)mode)
+			printf(" (XDP %s; switch with: nodepath%s xdp-mode %s)",
+			       np_xdp_mode_name(st.xdp_mode), node_flag(cli, nf, sizeof(nf)),
+			       np_xdp_mode_name(mode));
+		printf("\n");
+		np_node_close(&n);
+		return NP_EXIT_OK;
+	}
+	if (ret) {
+		np_node_discard(&n);
+		np_node_close(&n);
+		return NP_EXIT_FAIL;
+	}
+	printf("node %s: up on %s: tcx ingress + XDP %s, prefilter %u rules per family, pins in "
+	       "%s\n",
+	       n.name, dev, np_xdp_mode_name(mode), pf_size, n.pin_dir);
+	np_node_close(&n);
+	return NP_EXIT_OK;
+}
+
+/* ---- down -------------------------------------------------------------- */
+
+int np_cmd_down(struct np_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct np_node n;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			printf("usage: nodepath [--node NS] down\n\n"
+			       "Detach nodepath's XDP program (other programs in libxdp's "
+			       "dispatcher\n"
+			       "stay) and its tcx link from the uplink, and remove the node's "
+			       "pins.\n"
+			       "A node that is not up is left alone: \"nothing to do\", exit 0.\n");
+			return NP_EXIT_OK;
+		default:
+			return np_usage_err("down", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return np_usage_err("down", "unexpected argument \"%s\"", argv[optind]);
+	if (np_node_open(cli->node, NP_NODE_LOCK, &n))
+		return NP_EXIT_FAIL;
+	ret = np_dp_down(&n);
+	np_node_close(&n);
+	if (ret == -ENOENT) {
+		printf("node %s: not up, nothing to do\n", n.name);
+		return NP_EXIT_OK;
+	}
+	if (ret)
+		return NP_EXIT_FAIL;
+	printf("node %s: down; XDP and tcx detached, pins removed\n", n.name);
+	return NP_EXIT_OK;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+int np_cmd_status(struct np_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct np_dp_status st;
+	bool json = false;
+	struct np_node n;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			printf("usage: nodepath [--node NS] status [--json]\n\n"
+			       "What is attached on the node's uplink, in which mode, and where\n"
+			       "its state is pinned.\n");
+			return NP_EXIT_OK;
+		default:
+			return np_usage_err("status", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return np_usage_err("status", "unexpected argument \"%s\"", argv[optind]);
+	if (np_node_open(cli->node, 0, &n))
+		return NP_EXIT_FAIL;
+	ret = np_dp_status(&n, &st);
+	np_node_close(&n);
+	if (ret)
+		return NP_EXIT_FAIL;
+
+	if (json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "node", json_object_new_string(n.name));
+		json_object_object_add(o, "up", json_object_new_boolean(st.up));
+		json_object_object_add(o, "uplink",
+				       st.up ? json_object_new_string((char *)st.cfg.uplink_name)
+					     : NULL);
+		json_object_object_add(o, "ifindex",
+				       json_object_new_int64(st.up ? st.cfg.uplink_ifindex : 0));
+		json_object_object_add(o, "xdp_mode",
+				       json_object_new_string(np_xdp_mode_name(st.xdp_mode)));
+		json_object_object_add(o, "xdp_prog_id", json_object_new_int64(st.xdp_prog_id));
+		json_object_object_add(o, "tcx_uplink_ingress",
+				       json_object_new_boolean(st.tcx_uplink_in));
+		json_object_object_add(o, "tcx_prog_id", json_object_new_int64(st.tcx_prog_id));
+		json_object_object_add(o, "pin_dir", json_object_new_string(n.pin_dir));
+		json_object_object_add(o, "prefilter_size",
+				       json_object_new_int64(st.up ? st.cfg.pf_size : 0));
+		json_object_object_add(
+			o, "abi_version",
+			json_object_new_int64(st.pinned ? st.cfg.abi_version : NP_ABI_VERSION));
+		printf("%s\n", json_object_to_json_string_ext(
+				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return NP_EXIT_OK;
+	}
+	printf("node            %s\n", n.name);
+	printf("up              %s\n", st.up ? "yes" : "no");
+	if (st.up) {
+		printf("uplink          %.16s (ifindex %u)\n", (char *)st.cfg.uplink_name,
+		       st.cfg.uplink_ifindex);
+		if (st.xdp_prog_id)
+			printf("xdp             %s (prog id %u%s)\n", np_xdp_mode_name(st.xdp_mode),
+			       st.xdp_prog_id, st.xdp_others ? ", shares libxdp's dispatcher" : "");
+		else
+			printf("xdp             off\n");
+		if (st.tcx_uplink_in)
+			printf("tcx ingress     attached (prog id %u)\n", st.tcx_prog_id);
+		else
+			printf("tcx ingress     NOT attached (run: nodepath down; nodepath up)\n");
+		printf("prefilter size  %u rules per family\n", st.cfg.pf_size);
+		if (st.xdp_mode != st.cfg.xdp_mode)
+			printf("warning         recorded XDP mode %s differs from the kernel's "
+			       "%s\n",
+			       np_xdp_mode_name(st.cfg.xdp_mode), np_xdp_mode_name(st.xdp_mode));
+	}
+	printf("pins            %s%s\n", n.pin_dir, n.pin_exists ? "" : " (absent)");
+	return NP_EXIT_OK;
+}
+
+/* ---- xdp-mode ---------------------------------------------------------- */
+
+int np_cmd_xdp_mode(struct np_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct np_xdp_switch rep;
+	enum np_xdp_mode mode;
+	struct np_node n;
+	char err[256];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			printf("usage: nodepath [--node NS] xdp-mode native|generic|off\n\n"
+			       "Switch the uplink's XDP program live. The kernel cannot hold "
+			       "native\n"
+			       "and generic at once, so this detaches and re-attaches; meanwhile "
+			       "the\n"
+			       "tcx program judges every packet XDP did not. If the new mode "
+			       "cannot\n"
+			       "be attached, the old one is restored (exit 1). `off` leaves tcx "
+			       "only.\n");
+			return NP_EXIT_OK;
+		default:
+			return np_usage_err("xdp-mode", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return np_usage_err("xdp-mode", "which mode? (native, generic or off)");
+	if (optind + 1 < argc)
+		return np_usage_err("xdp-mode", "unexpected argument \"%s\"", argv[optind + 1]);
+	if (np_parse_xdp_mode(argv[optind], &mode, err, sizeof(err)))
+		return np_usage_err("xdp-mode", "%s", err);
+
+	if (np_node_open(cli->node, NP_NODE_LOCK, &n))
+		return NP_EXIT_FAIL;
+	ret = np_dp_set_xdp_mode(&n, mode, &rep);
+	np_node_close(&n);
+	if (!ret && !rep.changed) {
+		printf("xdp-mode: already %s on node %s\n", np_xdp_mode_name(mode), n.name);
+		return NP_EXIT_OK;
+	}
+	if (ret) {
+		if (rep.rolled_back)
+			printf("xdp-mode: %s -> %s failed; back on %s after %.1f ms; tc judged "
+			       "%llu "
+			       "packets meanwhile\n",
+			       np_xdp_mode_name(rep.from), np_xdp_mode_name(rep.to),
+			       np_xdp_mode_name(rep.from), rep.gap_ms,
+			       (unsigned long long)rep.tc_judged);
+		return NP_EXIT_FAIL;
+	}
+	printf("xdp-mode: %s -> %s in %.1f ms; tc judged %llu packets meanwhile\n",
+	       np_xdp_mode_name(rep.from), np_xdp_mode_name(rep.to), rep.gap_ms,
+	       (unsigned long long)rep.tc_judged);
+	return NP_EXIT_OK;
+}
+
+/* ---- doctor ------------------------------------------------------------ */
+
+int np_cmd_doctor(struct np_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *dev = NULL;
+	bool json = false;
+	struct np_node n;
+	char err[256];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "hd:j", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			printf("usage: nodepath [--node NS] doctor [--dev IF] [--json]\n\n"
+			       "Probe what this kernel and the uplink support: bpffs, tcx, "
+			       "netkit,\n"
+			       "native XDP (on the node's uplink or --dev IF), AF_XDP, "
+			       "live-frames\n"
+			       "BPF_PROG_RUN, library and kernel versions. Probes that need to\n"
+			       "attach run in a throwaway network namespace, never on your "
+			       "devices\n"
+			       "(except the native XDP probe on the uplink, which attaches "
+			       "nothing\n"
+			       "when a program is there and detaches its probe at once).\n");
+			return NP_EXIT_OK;
+		default:
+			return np_usage_err("doctor", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return np_usage_err("doctor", "unexpected argument \"%s\"", argv[optind]);
+	if (dev && np_check_ifname(dev, err, sizeof(err)))
+		return np_usage_err("doctor", "--dev: %s", err);
+	if (np_node_open(cli->node, 0, &n))
+		return NP_EXIT_FAIL;
+	ret = np_doctor_run(&n, dev, json);
+	np_node_close(&n);
+	return ret ? NP_EXIT_FAIL : NP_EXIT_OK;
+}

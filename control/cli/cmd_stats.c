@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/* nodepath stats */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "log.h"
+#include "node.h"
+#include "stats.h"
+
+int np_cmd_stats(struct np_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct np_counter *s;
+	__u64 drops_total = 0;
+	bool json = false;
+	struct np_node n;
+	int c, fd, ret;
+
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			printf("usage: nodepath [--node NS] stats [--json]\n\n"
+			       "Datapath counters per hook (xdp, tc_uplink_in), summed over CPUs:\n"
+			       "outcomes (rx, pass, skipped, judged, ...) and drops by reason.\n"
+			       "Text shows the non-zero ones; --json shows all (packets).\n");
+			return NP_EXIT_OK;
+		default:
+			return np_usage_err("stats", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return np_usage_err("stats", "unexpected argument \"%s\"", argv[optind]);
+	if (np_node_open(cli->node, 0, &n))
+		return NP_EXIT_FAIL;
+	fd = n.pin_exists ? np_node_map_open(&n, NP_MAP_STATS) : -ENOENT;
+	np_node_close(&n);
+	if (fd == -ENOENT)
+		return np_fail("stats", "node %s is not up: no %s in %s", n.name, NP_MAP_STATS,
+			       n.pin_dir);
+	if (fd < 0)
+		return np_fail("stats", "open %s/%s: %s", n.pin_dir, NP_MAP_STATS, strerror(-fd));
+	s = calloc(NP_STATS_ENTRIES, sizeof(*s));
+	if (!s) {
+		close(fd);
+		return np_fail("stats", "out of memory");
+	}
+	ret = np_stats_read(fd, s);
+	close(fd);
+	if (ret) {
+		free(s);
+		return NP_EXIT_FAIL;
+	}
+	for (unsigned int h = 0; h < NP_HOOKS_USED; h++)
+		for (unsigned int i = NP_STAT_DROP_FIRST; i < NP_STAT__MAX; i++)
+			drops_total += s[NP_STAT_IDX(h, i)].packets;
+
+	if (json) {
+		struct json_object *o = json_object_new_object(), *hooks = json_object_new_object();
+
+		for (unsigned int h = 0; h < NP_HOOKS_USED; h++) {
+			struct json_object *ho = json_object_new_object();
+			struct json_object *drops = json_object_new_object();
+
+			for (unsigned int i = 0; i < NP_STAT__MAX; i++)
+				json_object_object_add(
+					np_stat_is_drop(i) ? drops : ho, np_stat_name(i),
+					json_object_new_uint64(s[NP_STAT_IDX(h, i)].packets));
+			json_object_object_add(ho, "drops", drops);
+			json_object_object_add(hooks, np_hook_name(h), ho);
+		}
+		json_object_object_add(o, "hooks", hooks);
+		json_object_object_add(o, "drops_total", json_object_new_uint64(drops_total));
+		printf("%s\n", json_object_to_json_string_ext(
+				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		free(s);
+		return NP_EXIT_OK;
+	}
+	printf("%-14s %-16s %14s %16s\n", "hook", "counter", "packets", "bytes");
+	for (unsigned int h = 0; h < NP_HOOKS_USED; h++) {
+		for (unsigned int i = 0; i < NP_STAT__MAX; i++) {
+			const struct np_counter *v = &s[NP_STAT_IDX(h, i)];
+
+			if (!v->packets && !v->bytes)
+				continue;
+			printf("%-14s %s%-*s %14llu %16llu\n", np_hook_name(h),
+			       np_stat_is_drop(i) ? "drop:" : "", np_stat_is_drop(i) ? 11 : 16,
+			       np_stat_name(i), (unsigned long long)v->packets,
+			       (unsigned long long)v->bytes);
+		}
+	}
+	printf("drops total: %llu packets\n", (unsigned long long)drops_total);
+	free(s);
+	return NP_EXIT_OK;
+}

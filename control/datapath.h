@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The uplink datapath of a node: load the XDP and tcx programs from their
+ * skeletons with the node's pin directory as pin root (maps shared by name),
+ * attach tcx first and XDP second (through libxdp), record everything in
+ * np_node, and take it all down again. Errors are logged where found.
+ */
+#ifndef NP_DATAPATH_H
+#define NP_DATAPATH_H
+
+#include <stdbool.h>
+
+#include "node.h"
+
+/* Name of the pinned tcx link inside the node's pin directory. */
+#define NP_LINK_TCX_UPLINK_IN "link_tcx_uplink_in"
+/* BPF program names, as the kernel and libxdp report them. */
+#define NP_PROG_XDP_UPLINK "np_xdp_uplink"
+#define NP_PROG_TC_UPLINK_IN "np_tc_uplink_in"
+
+/*
+ * Bring the node up on ifname. 0 on success; -EALREADY when it is up on
+ * this very device already (nothing done, a message says so); -EEXIST when
+ * it is up on another device; -ENODEV for an unknown device; -EPROTO for
+ * state of another ABI version; -EBUSY when another tool's XDP program
+ * (attached without libxdp) holds the device. On failure nothing is left
+ * behind.
+ */
+int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32 pf_size);
+
+/*
+ * Detach our XDP program (leaving other libxdp programs in the dispatcher),
+ * the tcx link, and remove the pinned maps, the pin directory and the
+ * node's libxdp directory when empty. -ENOENT when there was nothing to do.
+ */
+int np_dp_down(struct np_node *n);
+
+struct np_dp_status {
+	bool pinned;		/* np_node is pinned */
+	bool up;		/* NP_NODE_F_UP */
+	struct np_node_cfg cfg; /* as pinned */
+	bool tcx_uplink_in;	/* the pinned tcx link is attached to the uplink */
+	__u32 tcx_prog_id;
+	unsigned int xdp_mode; /* enum np_xdp_mode, as the kernel reports our program */
+	__u32 xdp_prog_id;     /* our program (inside libxdp's dispatcher) */
+	int xdp_others;	       /* other programs in the same dispatcher */
+};
+/* Fill st; 0 also when the node is not up (st->up false). -EPROTO: other ABI. */
+int np_dp_status(struct np_node *n, struct np_dp_status *st);
+
+struct np_xdp_switch {
+	unsigned int from, to; /* enum np_xdp_mode */
+	bool changed;	       /* false: already in that mode */
+	bool rolled_back;      /* the new mode failed; `from` is attached again */
+	double gap_ms;	       /* from just before detach to just after attach */
+	__u64 tc_judged;       /* packets tc judged meanwhile (NP_STAT_JUDGED delta) */
+};
+/*
+ * Switch XDP live to mode: detach, then attach (the kernel refuses native
+ * and generic at once); the tcx program judges whatever XDP did not mark
+ * during the gap. The new program is prepared before the old one goes. If
+ * the new attach fails, the old mode is restored (rolled_back) and the
+ * attach error returned.
+ */
+int np_dp_set_xdp_mode(struct np_node *n, enum np_xdp_mode mode, struct np_xdp_switch *rep);
+
+#endif /* NP_DATAPATH_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * A tiny context shim: the helpers in include/nodepath/bpf/ take a struct
+ * np_ctx instead of an xdp_md or __sk_buff, so one helper serves XDP and tc.
+ *
+ * Plain C on UAPI headers only (no helper calls), so the parser that uses it
+ * also builds for user space (fuzzing).
+ */
+#ifndef NP_CTX_H
+#define NP_CTX_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+#include <nodepath/abi.h>
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+struct np_ctx {
+	void *data;	/* first byte of the Ethernet header */
+	void *data_end; /* end of what may be read directly */
+	__u32 hook;	/* enum np_hook: selects counters and return codes */
+	__u32 len;	/* frame length; >= data_end - data (skb: non-linear part) */
+	__u32 vlan_hw;	/* VLAN tags the stack already took off the frame (skb) */
+	__u32 pad;
+};
+
+static __always_inline void np_ctx_from_xdp(struct np_ctx *c, const struct xdp_md *xdp, __u32 hook)
+{
+	c->data = (void *)(long)xdp->data;
+	c->data_end = (void *)(long)xdp->data_end;
+	c->hook = hook;
+	/* No xdp.frags programs: the whole frame is in data..data_end. */
+	c->len = (__u32)(c->data_end - c->data);
+	c->vlan_hw = 0;
+	c->pad = 0;
+}
+
+static __always_inline void np_ctx_from_skb(struct np_ctx *c, const struct __sk_buff *skb,
+					    __u32 hook)
+{
+	c->data = (void *)(long)skb->data;
+	c->data_end = (void *)(long)skb->data_end;
+	c->hook = hook;
+	/* At tc ingress skb->len starts at the Ethernet header. */
+	c->len = skb->len;
+	/*
+	 * The receive path moves the outermost tag into skb->vlan_tci before tc
+	 * runs; count it so the tag depth limit means the same as in XDP.
+	 */
+	c->vlan_hw = skb->vlan_present ? 1 : 0;
+	c->pad = 0;
+}
+
+/* Re-derive the packet pointers after a helper that may move packet data. */
+static __always_inline void np_ctx_reload_skb(struct np_ctx *c, const struct __sk_buff *skb)
+{
+	c->data = (void *)(long)skb->data;
+	c->data_end = (void *)(long)skb->data_end;
+	c->len = skb->len;
+}
+
+static __always_inline int np_ctx_is_xdp(const struct np_ctx *c)
+{
+	return c->hook == NP_HOOK_XDP;
+}
+
+#endif /* NP_CTX_H */

@@ -1,0 +1,338 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the e2e tests (tests/e2e/test_*.sh) and scripts/demo.sh.
+# Source it; it sets nothing else than `set -u` and the helpers below.
+#
+#   TAP:      tap_plan N; tap_ok DESC; tap_fail DESC [DIAG...]; tap_check DESC CMD...;
+#             tap_skip DESC REASON; tap_diag MSG...; tap_done (prints the summary, returns
+#             1 on any failure; planned tests that never ran are reported as failures)
+#   CLI:      np ARGS...   ("$NP_BIN" ARGS...), np_rc: status of the last np_capture
+#             np_capture ARGS...  runs np, keeps stdout in $NP_OUT, stderr in $NP_ERR
+#   lab:      e2e_lab_up NAME ARGS... / e2e_node_up NODE ARGS... ; the EXIT/INT/TERM trap
+#             (e2e_cleanup) always takes nodes down, the lab down, and kills jobs.
+#   netns:    in_ns NS CMD...
+#   jobs:     bg_start NAME CMD... (pid in BG_PID), bg_stop PID, bg_wait PID SECS
+#   waiting:  wait_for SECS CMD..., wait_file FILE SECS
+#   JSON:     json_get FILE|- 'EXPR'   (EXPR is Python over `d`, e.g. 'd["hooks"]["xdp"]')
+#   traffic:  udp_probe, tcp_probe, ping_probe (see below)
+set -u
+
+NP_TOP=${NP_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+NP_BIN=${NP_BIN:-$NP_TOP/build/nodepath}
+NP_UDP=${NP_UDP:-$NP_TOP/build/tests/tools/np_udp}
+# Debian's python3 (it has json); the python3 on PATH may be another one.
+NP_PY=${NP_PY:-/usr/bin/python3}
+E2E_TMP=$(mktemp -d /tmp/np-e2e.XXXXXX)
+
+# ---- TAP -------------------------------------------------------------------
+
+TAP_N=0 TAP_PASS=0 TAP_FAIL=0 TAP_SKIP=0 TAP_PLAN=0
+
+tap_plan() {
+	TAP_PLAN=$1
+	echo "1..$1"
+}
+
+tap_diag() {
+	local l
+	for l in "$@"; do
+		printf '%s\n' "$l" | sed 's/^/# /'
+	done
+}
+
+tap_ok() {
+	TAP_N=$((TAP_N + 1)) TAP_PASS=$((TAP_PASS + 1))
+	echo "ok $TAP_N - $1"
+}
+
+tap_fail() {
+	TAP_N=$((TAP_N + 1)) TAP_FAIL=$((TAP_FAIL + 1))
+	echo "not ok $TAP_N - $1"
+	shift
+	[ $# -gt 0 ] && tap_diag "$@"
+	return 0
+}
+
+tap_skip() {
+	TAP_N=$((TAP_N + 1)) TAP_SKIP=$((TAP_SKIP + 1))
+	echo "ok $TAP_N - $1 # SKIP $2"
+}
+
+# tap_check DESC CMD...: ok when CMD succeeds.
+tap_check() {
+	local d=$1
+	shift
+	if "$@"; then
+		tap_ok "$d"
+	else
+		tap_fail "$d" "failed: $*"
+	fi
+}
+
+# Results of one case built from several checks: case_begin; case_req COND MSG...; case_end DESC
+CASE_ERRS=()
+case_begin() { CASE_ERRS=(); }
+# case_req MSG CMD...: record MSG as a failure unless CMD succeeds.
+case_req() {
+	local m=$1
+	shift
+	"$@" || CASE_ERRS+=("$m")
+}
+case_note() { CASE_ERRS+=("$1"); }
+case_end() {
+	if [ ${#CASE_ERRS[@]} -eq 0 ]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "${CASE_ERRS[@]}"
+	fi
+}
+
+tap_done() {
+	while [ "$TAP_PLAN" -gt "$TAP_N" ]; do
+		tap_fail "planned test $((TAP_N + 1)) did not run${TAP_ABORT:+: $TAP_ABORT}"
+	done
+	echo "# $TAP_PASS passed, $TAP_FAIL failed, $TAP_SKIP skipped"
+	[ "$TAP_FAIL" -eq 0 ]
+}
+
+# ---- the CLI -----------------------------------------------------------------
+
+np() { "$NP_BIN" "$@"; }
+
+NP_OUT='' NP_ERR='' NP_RC=0
+np_capture() {
+	NP_OUT=$("$NP_BIN" "$@" 2>"$E2E_TMP/np.err")
+	NP_RC=$?
+	NP_ERR=$(cat "$E2E_TMP/np.err")
+	return $NP_RC
+}
+
+# ---- namespaces, jobs, waiting -------------------------------------------------
+
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+BG_PID=
+# bg_start NAME CMD...: run CMD in the background, output to $E2E_TMP/NAME.out/.err.
+# `in_ns NS ...` becomes `ip netns exec NS ...` so that BG_PID is the command itself.
+# Every pid also goes to $E2E_TMP/bg.pids: jobs started inside $(...) are killed by
+# the cleanup too.
+bg_start() {
+	local name=$1
+	shift
+	if [ "$1" = in_ns ]; then
+		shift
+		set -- ip netns exec "$@"
+	fi
+	"$@" >"$E2E_TMP/$name.out" 2>"$E2E_TMP/$name.err" &
+	BG_PID=$!
+	echo "$BG_PID" >>"$E2E_TMP/bg.pids"
+}
+
+# bg_wait PID SECS: wait for PID at most SECS seconds; returns its status, or 124
+# (after killing it) when it outlived SECS.
+bg_wait() {
+	local pid=$1 secs=$2 i
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		bg_stop "$pid"
+		return 124
+	fi
+	wait "$pid" 2>/dev/null
+	local rc=$?
+	echo "$pid" >>"$E2E_TMP/bg.done"
+	return $rc
+}
+
+# bg_stop PID: TERM, then KILL after 2 s; children of PID too (by parent id).
+bg_stop() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || {
+		wait "$pid" 2>/dev/null
+		echo "$pid" >>"$E2E_TMP/bg.done"
+		return 0
+	}
+	pkill -TERM -P "$pid" 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		pkill -KILL -P "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	echo "$pid" >>"$E2E_TMP/bg.done"
+	return 0
+}
+
+# wait_for SECS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+wait_file() { wait_for "$2" test -s "$1"; }
+
+# ---- JSON ------------------------------------------------------------------------
+
+# json_get FILE|- EXPR: print EXPR evaluated over the parsed document `d`.
+# Numbers and strings print bare, true/false/null as JSON, lists/dicts as JSON.
+json_get() {
+	local src=$1 expr=$2
+	"$NP_PY" -c '
+import json, sys
+src, expr = sys.argv[1], sys.argv[2]
+try:
+    d = json.load(sys.stdin if src == "-" else open(src))
+except Exception as e:
+    sys.exit("json_get: cannot parse %s: %s" % (src, e))
+try:
+    v = eval(expr, {"len": len, "sum": sum, "any": any, "all": all}, {"d": d})
+except Exception as e:
+    sys.exit("json_get: %s: %s: %s" % (expr, type(e).__name__, e))
+if isinstance(v, (bool, type(None), list, dict)):
+    print(json.dumps(v, sort_keys=True))
+else:
+    print(v)
+' "$src" "$expr"
+}
+
+# ---- the lab and its nodes ---------------------------------------------------------
+
+E2E_LAB=
+E2E_NODES=()
+
+e2e_cleanup() {
+	local rc=$? pid n ns
+	trap - EXIT INT TERM
+	# Only jobs nobody waited for yet: a reaped pid may belong to someone else now.
+	for pid in $(sort -u "$E2E_TMP/bg.pids" 2>/dev/null); do
+		grep -qx "$pid" "$E2E_TMP/bg.done" 2>/dev/null || bg_stop "$pid"
+	done
+	for n in "${E2E_NODES[@]}"; do
+		[ -d "/sys/fs/bpf/nodepath/$n" ] && "$NP_BIN" --node "$n" down >/dev/null 2>&1
+	done
+	if [ -n "$E2E_LAB" ]; then
+		"$NP_BIN" lab down --name "$E2E_LAB" >/dev/null 2>&1
+		# Whatever `lab down` or `down` left is removed here and said.
+		for ns in $(ip netns list | awk '{print $1}' | grep -E "^$E2E_LAB-"); do
+			echo "# cleanup: namespace $ns was left behind; deleting it"
+			ip netns del "$ns"
+		done
+		for n in /sys/fs/bpf/nodepath/"$E2E_LAB"-*; do
+			[ -e "$n" ] || continue
+			echo "# cleanup: pin directory $n was left behind; removing it"
+			rm -rf "$n"
+		done
+	fi
+	rm -rf "$E2E_TMP"
+	exit $rc
+}
+
+# On a signal the planned tests that did not run are reported as failures.
+e2e_trap() {
+	trap e2e_cleanup EXIT
+	trap 'TAP_ABORT="interrupted (SIGINT)"; [ "$TAP_PLAN" -gt 0 ] && tap_done; exit 130' INT
+	trap 'TAP_ABORT="terminated (SIGTERM)"; [ "$TAP_PLAN" -gt 0 ] && tap_done; exit 143' TERM
+}
+
+# e2e_lab_up NAME ARGS...: a fresh lab (an old one of that name is removed first).
+e2e_lab_up() {
+	E2E_LAB=$1
+	shift
+	e2e_trap
+	"$NP_BIN" lab down --name "$E2E_LAB" >/dev/null 2>&1
+	np_capture lab up --name "$E2E_LAB" "$@"
+}
+
+# e2e_node_up NODE ARGS...: `nodepath --node NODE up ARGS`, remembered for cleanup.
+e2e_node_up() {
+	local n=$1
+	shift
+	E2E_NODES+=("$n")
+	np_capture --node "$n" up "$@"
+}
+
+# ---- traffic probes --------------------------------------------------------------------
+
+# next_port: print a fresh port number (a counter file, so it works in $(...) too).
+next_port() {
+	local f=$E2E_TMP/port p
+	p=$(cat "$f" 2>/dev/null || echo 20000)
+	p=$((p + 1))
+	echo "$p" >"$f"
+	echo "$p"
+}
+
+# udp_probe FROM_NS TO_NS DST COUNT: send COUNT tagged datagrams at 500 pps from FROM_NS
+# to DST (an address of TO_NS); prints the number received there. The receiver is
+# stopped (SIGTERM, it then reports) 0.3 s after the sender is done.
+udp_probe() {
+	local from=$1 to=$2 dst=$3 count=$4 port tag rf pid
+	port=$(next_port)
+	tag=p$port
+	rf=$E2E_TMP/ready.$port
+	bg_start "recv.$port" in_ns "$to" "$NP_UDP" recv --port "$port" --timeout 10 --max-time 20 \
+		--tag "$tag" --ready-file "$rf"
+	pid=$BG_PID
+	if ! wait_file "$rf" 5; then
+		bg_stop "$pid"
+		echo "-1"
+		return 1
+	fi
+	in_ns "$from" timeout 10 "$NP_UDP" send --to "$dst" --port "$port" --count "$count" \
+		--rate 500 --tag "$tag" >>"$E2E_TMP/send.out" 2>>"$E2E_TMP/send.err"
+	sleep 0.3
+	bg_stop "$pid"
+	awk '/^received/ {print $2}' "$E2E_TMP/recv.$port.out"
+}
+
+# tcp_probe FROM_NS TO_NS DST: 0 when a TCP connection from FROM_NS to DST (an address
+# of TO_NS) carries a line through; 1 otherwise. Bounded: 2 s connect timeout.
+tcp_probe() {
+	local from=$1 to=$2 dst=$3 port pid tok got
+	port=$(next_port)
+	tok=tok$port
+	bg_start "tcp.$port" in_ns "$to" timeout 8 nc -l "$dst" "$port"
+	pid=$BG_PID
+	if ! wait_for 3 sh -c "ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q ."; then
+		bg_stop "$pid"
+		return 1
+	fi
+	echo "$tok" | in_ns "$from" timeout 5 nc -N -w 2 "$dst" "$port" >/dev/null 2>&1
+	bg_wait "$pid" 3 >/dev/null
+	got=$(cat "$E2E_TMP/tcp.$port.out" 2>/dev/null)
+	[ "$got" = "$tok" ]
+}
+
+# ping_probe FROM_NS DST: 0 when at least one of 3 echo requests is answered (<= 2 s).
+ping_probe() {
+	in_ns "$1" ping -q -c 3 -i 0.2 -w 2 "$2" >/dev/null 2>&1
+}
+
+# stat_get NODE HOOK NAME: one counter from `stats --json` (drop reasons live under "drops").
+stat_get() {
+	local node=$1 hook=$2 name=$3
+	"$NP_BIN" --node "$node" stats --json 2>/dev/null | json_get - "
+(d['hooks']['$hook']['drops'] if '$name' in d['hooks']['$hook'].get('drops', {}) else d['hooks']['$hook'])['$name']"
+}
+
+# pf_deny_total NODE: xdp pf_deny + tc_uplink_in pf_deny.
+pf_deny_total() {
+	local a b
+	a=$(stat_get "$1" xdp pf_deny) || return 1
+	b=$(stat_get "$1" tc_uplink_in pf_deny) || return 1
+	echo $((a + b))
+}
