@@ -17,6 +17,11 @@ const char *const np_stat_names[] = {
 	[NP_STAT_PF_ALLOW] = "pf_allow",
 	[NP_STAT_PF_RATE_PASS] = "pf_rate_pass",
 	[NP_STAT_META_FAIL] = "meta_fail",
+	[NP_STAT_TO_EP] = "to_ep",
+	[NP_STAT_TO_UPLINK] = "to_uplink",
+	[NP_STAT_TO_STACK] = "to_stack",
+	[NP_STAT_ARP_REPLY] = "arp_reply",
+	[NP_STAT_ND_REPLY] = "nd_reply",
 	[NP_DROP_PF_DENY] = "pf_deny",
 	[NP_DROP_PF_RATE] = "pf_rate",
 	[NP_DROP_L2_TRUNC] = "l2_trunc",
@@ -38,6 +43,11 @@ const char *const np_stat_names[] = {
 	[NP_DROP_UDP_TRUNC] = "udp_trunc",
 	[NP_DROP_UDP_LEN] = "udp_len",
 	[NP_DROP_ICMP_TRUNC] = "icmp_trunc",
+	[NP_DROP_POD_SPOOF] = "pod_spoof",
+	[NP_DROP_POD_UNKNOWN] = "pod_unknown",
+	[NP_DROP_ARP_BAD] = "arp_bad",
+	[NP_DROP_FIB] = "fib",
+	[NP_DROP_REDIRECT] = "redirect",
 };
 
 const size_t np_stat_names_count = sizeof(np_stat_names) / sizeof(np_stat_names[0]);
@@ -45,6 +55,8 @@ const size_t np_stat_names_count = sizeof(np_stat_names) / sizeof(np_stat_names[
 static const char *const hook_names[NP_HOOK__MAX] = {
 	[NP_HOOK_XDP] = "xdp",
 	[NP_HOOK_TC_UPLINK_IN] = "tc_uplink_in",
+	[NP_HOOK_TC_POD_FROM] = "tc_pod_from",
+	[NP_HOOK_TC_POD_TO] = "tc_pod_to",
 };
 
 const char *np_stat_name(unsigned int stat)

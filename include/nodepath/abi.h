@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h> /* struct bpf_spin_lock */
 
-#define NP_ABI_VERSION 1
+#define NP_ABI_VERSION 2
 
 #ifndef __cplusplus
 #define NP_STATIC_ASSERT(c, m) _Static_assert(c, m)
@@ -29,12 +29,15 @@
 
 /* ---- Map names (at most 15 characters: BPF_OBJ_NAME_LEN - 1) --------- */
 
-#define NP_MAP_NODE "np_node"	    /* one-entry array: struct np_node_cfg */
-#define NP_MAP_STATS "np_stats"	    /* per-CPU array: struct np_counter */
-#define NP_MAP_PF_V4 "np_pf_v4"	    /* LPM trie: np_lpm4_key -> np_pf_rule */
-#define NP_MAP_PF_V6 "np_pf_v6"	    /* LPM trie: np_lpm6_key -> np_pf_rule */
-#define NP_MAP_PF_HITS "np_pf_hits" /* per-CPU array by rule id: np_counter */
-#define NP_MAP_PF_TB "np_pf_tb"	    /* array by rule id: np_tbucket */
+#define NP_MAP_NODE "np_node"	      /* one-entry array: struct np_node_cfg */
+#define NP_MAP_STATS "np_stats"	      /* per-CPU array: struct np_counter */
+#define NP_MAP_PF_V4 "np_pf_v4"	      /* LPM trie: np_lpm4_key -> np_pf_rule */
+#define NP_MAP_PF_V6 "np_pf_v6"	      /* LPM trie: np_lpm6_key -> np_pf_rule */
+#define NP_MAP_PF_HITS "np_pf_hits"   /* per-CPU array by rule id: np_counter */
+#define NP_MAP_PF_TB "np_pf_tb"	      /* array by rule id: np_tbucket */
+#define NP_MAP_EP "np_endpoints"      /* hash: np_ep_key -> np_endpoint (by address) */
+#define NP_MAP_EP_DEV "np_ep_devs"    /* hash: host-side ifindex -> np_ep_dev */
+#define NP_MAP_EP_STATS "np_ep_stats" /* per-CPU array by endpoint id: np_ep_stats */
 
 /* ---- Sizes and bounds ------------------------------------------------- */
 
@@ -48,6 +51,13 @@
  */
 #define NP_PF_IDS(size) (2 * (size) + 1)
 
+/* Endpoints per node; ids 1..NP_EP_MAX-1 (0 is "none"). */
+#define NP_EP_MAX 4096
+
+/* Address families as the parser reports them (Linux AF_INET, AF_INET6). */
+#define NP_AF_INET 2
+#define NP_AF_INET6 10
+
 /* Parser bounds (verifier loop bounds as much as policy). */
 #define NP_MAX_VLAN_DEPTH 2 /* 802.1ad outer + 802.1Q inner */
 #define NP_MAX_IPV6_EXT 6   /* extension headers walked before giving up */
@@ -57,7 +67,10 @@
 enum np_hook {
 	NP_HOOK_XDP = 0,	  /* xdp/np_xdp.bpf.c on the uplink */
 	NP_HOOK_TC_UPLINK_IN = 1, /* tc/np_netdev.bpf.c, tcx ingress on the uplink */
-	NP_HOOK__MAX = 4,	  /* room for later hooks (pod from/to) */
+	NP_HOOK_TC_POD_FROM = 2,  /* tc/np_pod.bpf.c: from the pod (veth host side tcx
+				   * ingress, or the netkit primary hook) */
+	NP_HOOK_TC_POD_TO = 3,	  /* tc/np_pod.bpf.c: toward the pod (netkit peer hook) */
+	NP_HOOK__MAX = 4,
 };
 
 /* ---- Statistics ------------------------------------------------------- */
@@ -77,6 +90,11 @@ enum np_stat {
 	NP_STAT_PF_ALLOW,     /* passed: matched an allow rule */
 	NP_STAT_PF_RATE_PASS, /* passed: rate-limited rule, within its rate */
 	NP_STAT_META_FAIL,    /* XDP could not leave its mark (tc will judge) */
+	NP_STAT_TO_EP,	      /* delivered straight to a local endpoint */
+	NP_STAT_TO_UPLINK,    /* sent out of the uplink (bpf_redirect_neigh) */
+	NP_STAT_TO_STACK,     /* handed to the stack: the FIB could not resolve it */
+	NP_STAT_ARP_REPLY,    /* answered the pod's ARP for its gateway */
+	NP_STAT_ND_REPLY,     /* answered the pod's neighbour solicitation */
 
 	NP_STAT_DROP_FIRST,
 	/* Drop reasons. */
@@ -101,6 +119,11 @@ enum np_stat {
 	NP_DROP_UDP_TRUNC,     /* UDP header cut short */
 	NP_DROP_UDP_LEN,       /* UDP length < 8 or past the packet */
 	NP_DROP_ICMP_TRUNC,    /* ICMP/ICMPv6 header cut short */
+	NP_DROP_POD_SPOOF,     /* from a pod with a source address not its own */
+	NP_DROP_POD_UNKNOWN,   /* from a device that is no registered endpoint */
+	NP_DROP_ARP_BAD,       /* ARP from a pod cut short or not Ethernet/IPv4 */
+	NP_DROP_FIB,	       /* the FIB says blackhole, unreachable or prohibit */
+	NP_DROP_REDIRECT,      /* a redirect helper refused the packet */
 	NP_STAT__MAX,
 };
 
@@ -131,8 +154,17 @@ struct np_node_cfg {
 	__u32 pf_size;	/* capacity of each prefilter trie */
 	__u32 pad;
 	__u8 uplink_name[16]; /* IFNAMSIZ, NUL-terminated */
+	/* The node's pod ranges (`up --pod-cidr`); a length of 0: none. */
+	__u8 pod_net4[4];
+	__u8 pod_net6[16];
+	__u8 pod_len4;
+	__u8 pod_len6;
+	__u8 pad2[2];
+	/* The pods' gateway: the first address of each range. */
+	__u8 pod_gw4[4];
+	__u8 pod_gw6[16];
 };
-NP_STATIC_ASSERT(sizeof(struct np_node_cfg) == 40, "np_node_cfg size");
+NP_STATIC_ASSERT(sizeof(struct np_node_cfg) == 84, "np_node_cfg size");
 
 /* ---- Load-time configuration (const volatile .rodata "cfg") ---------- */
 
@@ -201,5 +233,53 @@ struct np_tbucket {
 	__u64 last_ns; /* bpf_ktime_get_ns() of the last refill */
 };
 NP_STATIC_ASSERT(sizeof(struct np_tbucket) == 24, "np_tbucket size");
+
+/* ---- Endpoints (pods) ------------------------------------------------- */
+
+/* Key of np_endpoints: one entry per pod address (v4 and v6 separately). */
+struct np_ep_key {
+	__u8 family; /* NP_AF_INET or NP_AF_INET6 */
+	__u8 pad[3];
+	__u8 addr[16]; /* network order; IPv4 in addr[0..3], the rest zero */
+};
+NP_STATIC_ASSERT(sizeof(struct np_ep_key) == 20, "np_ep_key size");
+
+#define NP_EP_F_NETKIT (1U << 0) /* netkit pair (else veth) */
+#define NP_EP_F_L2 (1U << 1)	 /* has an Ethernet header: veth, or netkit l2 mode */
+
+/* Value of np_endpoints: how to deliver to the pod that owns an address. */
+struct np_endpoint {
+	__u32 id;      /* index into np_ep_stats */
+	__u32 ifindex; /* host side: veth host end, or netkit primary */
+	__u32 flags;   /* NP_EP_F_* */
+	__u32 pad;
+	__u8 pod_mac[6];  /* destination MAC inside the pod (NP_EP_F_L2) */
+	__u8 host_mac[6]; /* source MAC: the host side (NP_EP_F_L2) */
+	__u8 pad2[4];
+};
+NP_STATIC_ASSERT(sizeof(struct np_endpoint) == 32, "np_endpoint size");
+
+/* Value of np_ep_devs, keyed by the host-side ifindex: who is sending. */
+struct np_ep_dev {
+	__u32 id;
+	__u32 flags;	  /* NP_EP_F_* */
+	__u8 ip4[4];	  /* the pod's IPv4 address; 0.0.0.0: none */
+	__u8 ip6[16];	  /* the pod's IPv6 address; ::: none */
+	__u8 pod_mac[6];  /* NP_EP_F_L2 */
+	__u8 host_mac[6]; /* NP_EP_F_L2: what ARP/ND answers for the gateway */
+};
+NP_STATIC_ASSERT(sizeof(struct np_ep_dev) == 40, "np_ep_dev size");
+
+/*
+ * Per-endpoint traffic counted by the datapath (redirected packets bypass
+ * the devices' own counters). rx: delivered into the pod; tx: sent by it.
+ */
+struct np_ep_stats {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+};
+NP_STATIC_ASSERT(sizeof(struct np_ep_stats) == 32, "np_ep_stats size");
 
 #endif /* NP_ABI_H */

@@ -310,7 +310,12 @@ static void test_abi_sizes(void **state)
 {
 	(void)state;
 	assert_int_equal(sizeof(struct np_counter), 16);
-	assert_int_equal(sizeof(struct np_node_cfg), 40);
+	assert_int_equal(sizeof(struct np_node_cfg), 84);
+	assert_int_equal(sizeof(struct np_ep_key), 20);
+	assert_int_equal(sizeof(struct np_endpoint), 32);
+	assert_int_equal(sizeof(struct np_ep_dev), 40);
+	assert_int_equal(sizeof(struct np_ep_stats), 32);
+	assert_int_equal(sizeof(struct np_ep_stats) % 8, 0);
 	assert_int_equal(sizeof(struct np_cfg), 16);
 	assert_int_equal(sizeof(struct np_meta), 8);
 	assert_int_equal(sizeof(struct np_lpm4_key), 8);
@@ -325,6 +330,8 @@ static void test_abi_sizes(void **state)
 	assert_true(strlen(NP_MAP_NODE) < 16 && strlen(NP_MAP_STATS) < 16);
 	assert_true(strlen(NP_MAP_PF_V4) < 16 && strlen(NP_MAP_PF_V6) < 16);
 	assert_true(strlen(NP_MAP_PF_HITS) < 16 && strlen(NP_MAP_PF_TB) < 16);
+	assert_true(strlen(NP_MAP_EP) < 16 && strlen(NP_MAP_EP_DEV) < 16);
+	assert_true(strlen(NP_MAP_EP_STATS) < 16);
 }
 
 static void test_stat_names(void **state)

@@ -43,8 +43,6 @@
 #define NP_UNROLL
 #endif
 
-#define NP_AF_INET 2
-#define NP_AF_INET6 10
 
 #define NP_PKT_F_FRAG (1U << 0)	      /* a fragment (an atomic fragment is not) */
 #define NP_PKT_F_FIRST_FRAG (1U << 1) /* the first fragment (offset 0, more follow) */
