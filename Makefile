@@ -26,12 +26,12 @@ CFLAGS += $(WERR) -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE $(INC) \
 LIBS := -lxdp -lbpf -lelf -lz -lmnl -ljson-c -lyaml -luring -lpthread
 
 # ---- BPF objects and skeletons ------------------------------------------
-BPF_SRCS := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
+BPF_SRCS := $(wildcard xdp/*.bpf.c tc/*.bpf.c bench/*.bpf.c)
 BPF_OBJS := $(patsubst %.bpf.c,$(B)/bpf/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS := $(patsubst %.bpf.c,$(B)/skel/%.skel.h,$(notdir $(BPF_SRCS)))
 BPF_HDRS := $(wildcard include/nodepath/*.h include/nodepath/bpf/*.h)
 
-vpath %.bpf.c xdp tc
+vpath %.bpf.c xdp tc bench
 
 $(B)/bpf/%.bpf.o: %.bpf.c $(BPF_HDRS) | $(B)/bpf
 	$(call msg,BPF,$@)
@@ -85,13 +85,22 @@ $(B)/tests/tools/%: tests/tools/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LIBS)
 
+
+# ---- benchmarks: bench/<name>.c -> build/bench/<name> ---------------------
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+
+$(B)/bench/%: bench/%.c $(LIBNP) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LIBNP) $(LIBS)
 $(B)/bpf $(B)/skel:
 	$(Q)mkdir -p $@
 
 # ---- top-level targets --------------------------------------------------
 .PHONY: all deps test test-unit test-bpf test-e2e test-vm demo format format-check install clean
 
-all: $(B)/nodepath $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
+all: $(B)/nodepath $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 deps:
 	$(Q)bash scripts/deps.sh
@@ -112,7 +121,7 @@ test-unit test-bpf test-e2e test-vm: all
 	$(Q)bash scripts/test-summary.sh $(B)/test-results $(@:test-%=%)
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory $(B)/nodepath $(TOOL_BINS)
+	$(Q)$(MAKE) --no-print-directory $(B)/nodepath $(TOOL_BINS) $(BENCH_BINS)
 	$(Q)bash scripts/demo.sh
 
 FMT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

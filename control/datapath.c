@@ -13,11 +13,13 @@
 #include <xdp/libxdp.h>
 
 #include "datapath.h"
+#include "endpoint.h"
 #include "input.h"
 #include "log.h"
 #include "stats.h"
 
 #include "np_netdev.skel.h"
+#include "np_pod.skel.h"
 #include "np_xdp.skel.h"
 
 /* ---- skeleton preparation --------------------------------------------- */
@@ -326,6 +328,99 @@ static int tcx_state(struct np_node *n, __u32 *ifindex, __u32 *prog_id)
 	return 0;
 }
 
+/* ---- pod programs ------------------------------------------------------ */
+
+static const struct {
+	const char *pin;
+	bool netkit;
+} pod_pins[] = {
+	{ NP_PIN_PROG_POD_FROM, false },
+	{ NP_PIN_PROG_NK_PRIMARY, true },
+	{ NP_PIN_PROG_NK_PEER, true },
+};
+
+static struct bpf_program *pod_prog(struct np_pod *skel, size_t i)
+{
+	switch (i) {
+	case 0:
+		return skel->progs.np_pod_from;
+	case 1:
+		return skel->progs.np_nk_primary;
+	default:
+		return skel->progs.np_nk_peer;
+	}
+}
+
+static int pod_open_load(struct np_node *n, __u32 pf_size, bool netkit, struct np_pod **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = n->pin_dir);
+	struct np_pod *skel;
+	int err;
+
+	skel = np_pod__open_opts(&oo);
+	if (!skel) {
+		err = -errno;
+		np_err("open tc object np_pod: %s", strerror(-err));
+		return err;
+	}
+	skel->rodata->cfg.features = 0;
+	err = obj_prepare(skel->obj, pf_size);
+	if (err)
+		goto fail;
+	if (!netkit) {
+		bpf_program__set_autoload(skel->progs.np_nk_primary, false);
+		bpf_program__set_autoload(skel->progs.np_nk_peer, false);
+	}
+	err = np_pod__load(skel);
+	if (err)
+		goto fail;
+	*out = skel;
+	return 0;
+fail:
+	np_pod__destroy(skel);
+	return err;
+}
+
+/*
+ * Load the pod programs once per node and pin them for `endpoint add`. The
+ * netkit ones need only their program type to load; should a kernel refuse
+ * them, the veth program alone is pinned and endpoints use veth.
+ */
+static int pod_load(struct np_node *n, __u32 pf_size)
+{
+	struct np_pod *skel = NULL;
+	char path[PATH_MAX];
+	bool netkit = true;
+	int err;
+
+	err = pod_open_load(n, pf_size, true, &skel);
+	if (err) {
+		netkit = false;
+		err = pod_open_load(n, pf_size, false, &skel);
+		if (err) {
+			np_err("load tc object np_pod (maps pinned in %s): %s", n->pin_dir,
+			       strerror(-err));
+			return err;
+		}
+		np_warn("the kernel refused the netkit programs; endpoints use veth");
+	}
+	for (size_t i = 0; i < sizeof(pod_pins) / sizeof(pod_pins[0]); i++) {
+		if (pod_pins[i].netkit && !netkit)
+			continue;
+		err = np_node_path(n, pod_pins[i].pin, path, sizeof(path));
+		if (!err)
+			err = bpf_program__pin(pod_prog(skel, i), path);
+		if (err) {
+			np_err("pin program %s as %s: %s", bpf_program__name(pod_prog(skel, i)),
+			       path, strerror(-err));
+			break;
+		}
+	}
+	/* On failure pins_remove() of the caller takes the pinned ones. */
+	np_pod__destroy(skel);
+	return err;
+}
+
 /* ---- pins -------------------------------------------------------------- */
 
 /* Remove empty directories below and including dir; files stay. */
@@ -400,7 +495,47 @@ static int abi_check(const struct np_node *n, const struct np_node_cfg *cfg)
 
 /* ---- up / down --------------------------------------------------------- */
 
-int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32 pf_size)
+/* Copy the pod ranges and gateways of src into dst. */
+static void pod_cfg_copy(struct np_node_cfg *dst, const struct np_node_cfg *src)
+{
+	memcpy(dst->pod_net4, src->pod_net4, sizeof(dst->pod_net4));
+	memcpy(dst->pod_net6, src->pod_net6, sizeof(dst->pod_net6));
+	memcpy(dst->pod_gw4, src->pod_gw4, sizeof(dst->pod_gw4));
+	memcpy(dst->pod_gw6, src->pod_gw6, sizeof(dst->pod_gw6));
+	dst->pod_len4 = src->pod_len4;
+	dst->pod_len6 = src->pod_len6;
+}
+
+static bool pod_cfg_eq(const struct np_node_cfg *a, const struct np_node_cfg *b)
+{
+	return a->pod_len4 == b->pod_len4 && a->pod_len6 == b->pod_len6 &&
+	       !memcmp(a->pod_net4, b->pod_net4, sizeof(a->pod_net4)) &&
+	       !memcmp(a->pod_net6, b->pod_net6, sizeof(a->pod_net6));
+}
+
+/* Already up on this device: a new --pod-cidr applies while no endpoint exists. */
+static int up_again(struct np_node *n, struct np_node_cfg *cfg, const struct np_node_cfg *pods)
+{
+	char now[2 * NP_CIDR_STRLEN + 2];
+	int eps, err;
+
+	if (!pods || pod_cfg_eq(cfg, pods))
+		return -EALREADY;
+	eps = np_ep_count(n);
+	if (eps) {
+		np_ep_format_pod_cidr(cfg, now, sizeof(now));
+		np_err("node %s has %d endpoint%s in pod range %s; delete them before changing "
+		       "--pod-cidr",
+		       n->name, eps, eps == 1 ? "" : "s", now[0] ? now : "(none)");
+		return -EBUSY;
+	}
+	pod_cfg_copy(cfg, pods);
+	err = np_node_cfg_write(n, cfg);
+	return err ? err : -EALREADY;
+}
+
+int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32 pf_size,
+	     const struct np_node_cfg *pods)
 {
 	struct np_node_cfg cfg = { 0 };
 	struct xdp_handle xh = { 0 };
@@ -422,7 +557,7 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 		if (cfg.flags & NP_NODE_F_UP) {
 			if (cfg.uplink_ifindex == (__u32)ifindex &&
 			    !strncmp((char *)cfg.uplink_name, ifname, sizeof(cfg.uplink_name)))
-				return -EALREADY;
+				return up_again(n, &cfg, pods);
 			np_err("node %s is already up on %.16s; run `nodepath%s%s down` first",
 			       n->name, (char *)cfg.uplink_name, n->is_ns ? " --node " : "",
 			       n->is_ns ? n->name : "");
@@ -453,6 +588,7 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 	xdp_state_free(&xs);
 	if (err)
 		return err;
+	np_ep_unpin_all(n);
 	tcx_detach(n);
 	pins_remove(n);
 	if (mkdir(n->pin_dir, 0700) && errno != EEXIST) {
@@ -460,6 +596,7 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 		np_err("create %s: %s", n->pin_dir, strerror(-err));
 		return err;
 	}
+	n->pin_exists = true;
 	if (n->xdp_dir[0] && mkdir(n->xdp_dir, 0700) && errno != EEXIST) {
 		err = -errno;
 		np_err("create %s: %s", n->xdp_dir, strerror(-err));
@@ -476,6 +613,9 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 	err = tcx_attach(n, ifname, ifindex, pf_size, &tc);
 	if (err)
 		goto err_xdp;
+	err = pod_load(n, pf_size);
+	if (err)
+		goto err_tc;
 	if (mode != NP_XDP_OFF) {
 		err = xdp_attach(&xh, ifname, ifindex, mode);
 		if (err)
@@ -490,6 +630,8 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 	cfg.xdp_mode = mode;
 	cfg.pf_size = pf_size;
 	snprintf((char *)cfg.uplink_name, sizeof(cfg.uplink_name), "%s", ifname);
+	if (pods)
+		pod_cfg_copy(&cfg, pods);
 	err = np_node_cfg_write(n, &cfg);
 	if (err)
 		goto err_tc;
@@ -509,7 +651,7 @@ err_pins:
 	return err;
 }
 
-int np_dp_down(struct np_node *n)
+int np_dp_down(struct np_node *n, int *endpoints)
 {
 	struct np_node_cfg cfg = { 0 };
 	char ifname[IF_NAMESIZE] = "";
@@ -524,6 +666,12 @@ int np_dp_down(struct np_node *n)
 	if (!err && (err = abi_check(n, &cfg)))
 		return err;
 	had_state = cfg.flags & NP_NODE_F_UP;
+	/* Endpoints first: their pods fall back to the stack (devices and routes stay). */
+	err = np_ep_unpin_all(n);
+	if (err < 0)
+		return err;
+	if (endpoints)
+		*endpoints = err;
 	if (cfg.uplink_ifindex && if_indextoname(cfg.uplink_ifindex, ifname)) {
 		err = xdp_detach_if_attached(ifname, (int)cfg.uplink_ifindex);
 		if (err)
@@ -575,6 +723,7 @@ int np_dp_status(struct np_node *n, struct np_dp_status *st)
 	if (err)
 		return err;
 	st->up = st->cfg.flags & NP_NODE_F_UP;
+	st->endpoints = np_ep_count(n);
 	if (!tcx_state(n, &tcx_if, &st->tcx_prog_id))
 		st->tcx_uplink_in = tcx_if && tcx_if == st->cfg.uplink_ifindex;
 	if (!st->cfg.uplink_ifindex)

@@ -24,16 +24,24 @@
  * it is up on another device; -ENODEV for an unknown device; -EPROTO for
  * state of another ABI version; -EBUSY when another tool's XDP program
  * (attached without libxdp) holds the device. On failure nothing is left
- * behind.
+ * behind. pods (NULL: none) carries the pod ranges and gateways
+ * (np_ep_parse_pod_cidr()); `up` also loads the pod programs of
+ * tc/np_pod.bpf.c once and pins them for `endpoint add`. Up again on the
+ * same device with another pod range applies it while no endpoint exists
+ * (-EBUSY otherwise) and still returns -EALREADY.
  */
-int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32 pf_size);
+int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32 pf_size,
+	     const struct np_node_cfg *pods);
 
 /*
  * Detach our XDP program (leaving other libxdp programs in the dispatcher),
  * the tcx link, and remove the pinned maps, the pin directory and the
  * node's libxdp directory when empty. -ENOENT when there was nothing to do.
+ * Every endpoint's links are detached and unpinned first (*endpoints says
+ * how many, when not NULL); their devices, addresses and routes stay, so
+ * the pods fall back to the host stack.
  */
-int np_dp_down(struct np_node *n);
+int np_dp_down(struct np_node *n, int *endpoints);
 
 struct np_dp_status {
 	bool pinned;		/* np_node is pinned */
@@ -44,6 +52,7 @@ struct np_dp_status {
 	unsigned int xdp_mode; /* enum np_xdp_mode, as the kernel reports our program */
 	__u32 xdp_prog_id;     /* our program (inside libxdp's dispatcher) */
 	int xdp_others;	       /* other programs in the same dispatcher */
+	int endpoints;	       /* endpoints registered (directories under <pin_dir>/ep) */
 };
 /* Fill st; 0 also when the node is not up (st->up false). -EPROTO: other ABI. */
 int np_dp_status(struct np_node *n, struct np_dp_status *st);

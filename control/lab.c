@@ -14,8 +14,12 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
 #include <json-c/json.h>
 
+#include "datapath.h"
+#include "endpoint.h"
 #include "lab.h"
 #include "log.h"
 #include "netns.h"
@@ -28,7 +32,25 @@
 struct lab {
 	char name[NP_LAB_NAME_MAX + 1];
 	unsigned int clients, nodes, pods;
+	enum np_lab_pod_dev pod_dev; /* asked; after the build VETH, NETKIT or NONE */
 };
+
+static const char *const pod_dev_names[] = {
+	[NP_LAB_POD_AUTO] = "auto",
+	[NP_LAB_POD_VETH] = "veth",
+	[NP_LAB_POD_NETKIT] = "netkit",
+	[NP_LAB_POD_NONE] = "none",
+};
+
+int np_lab_parse_pod_dev(const char *s, enum np_lab_pod_dev *out)
+{
+	for (unsigned int i = 0; i < sizeof(pod_dev_names) / sizeof(pod_dev_names[0]); i++)
+		if (s && !strcmp(s, pod_dev_names[i])) {
+			*out = (enum np_lab_pod_dev)i;
+			return 0;
+		}
+	return -EINVAL;
+}
 
 bool np_lab_name_ok(const char *name)
 {
@@ -200,7 +222,7 @@ static unsigned int json_uint(struct json_object *o, const char *key, unsigned i
 /* Read the shape of lab <name> from its state file: 0, -ENOENT or -EBADMSG. */
 static int state_read(const char *name, struct lab *l)
 {
-	struct json_object *doc, *shape;
+	struct json_object *doc, *shape, *v;
 	char path[256];
 	int err = 0;
 
@@ -216,6 +238,10 @@ static int state_read(const char *name, struct lab *l)
 		l->clients = json_uint(shape, "clients", NP_LAB_MAX_CLIENTS);
 		l->nodes = json_uint(shape, "nodes", NP_LAB_MAX_NODES);
 		l->pods = json_uint(shape, "pods", NP_LAB_MAX_PODS);
+		/* Labs made before --pod-dev existed have stack-routed pods. */
+		l->pod_dev = NP_LAB_POD_NONE;
+		if (json_object_object_get_ex(shape, "pod_dev", &v))
+			np_lab_parse_pod_dev(json_object_get_string(v), &l->pod_dev);
 	}
 	if (!l->clients || !l->nodes || !l->pods)
 		err = -EBADMSG;
@@ -243,6 +269,7 @@ static struct json_object *lab_doc(const struct lab *l, bool check, unsigned int
 	json_object_object_add(shape, "clients", json_object_new_int(l->clients));
 	json_object_object_add(shape, "nodes", json_object_new_int(l->nodes));
 	json_object_object_add(shape, "pods", json_object_new_int(l->pods));
+	add_str(shape, "pod_dev", pod_dev_names[l->pod_dev]);
 	json_object_object_add(doc, "shape", shape);
 	if (check)
 		miss = json_object_new_array();
@@ -308,7 +335,12 @@ static struct json_object *lab_doc(const struct lab *l, bool check, unsigned int
 			ns_pod(l, n, k, ns);
 			add_str(p, "netns", ns);
 			CHECK_NS(ns);
-			add_str(p, "dev", "nic0");
+			/* The device kind; `datapath`: an endpoint of nodepath's datapath. */
+			add_str(p, "dev", l->pod_dev == NP_LAB_POD_NETKIT ? "netkit" : "veth");
+			json_object_object_add(
+				p, "datapath",
+				json_object_new_boolean(l->pod_dev != NP_LAB_POD_NONE));
+			add_str(p, "pod_dev", "nic0");
 			add_str(p, "host_dev", dev);
 			np_lab_pod_ip(n, k, AF_INET, ip, sizeof(ip));
 			add_str(p, "ipv4", ip);
@@ -586,56 +618,139 @@ static int build_client(const struct lab *l, unsigned int i, bool quiet)
 	return err;
 }
 
+/* The lab's addresses of pod k on node n and of node n's pod gateways. */
+static void pod_addrs(unsigned int n, unsigned int k, struct np_ep_addrs *ip,
+		      struct np_ep_addrs *gw)
+{
+	char a[IP_LEN];
+
+	memset(ip, 0, sizeof(*ip));
+	memset(gw, 0, sizeof(*gw));
+	np_lab_pod_ip(n, k, AF_INET, a, sizeof(a));
+	ip->has4 = inet_pton(AF_INET, a, &ip->ip4) == 1;
+	np_lab_pod_ip(n, k, AF_INET6, a, sizeof(a));
+	ip->has6 = inet_pton(AF_INET6, a, &ip->ip6) == 1;
+	np_lab_gw_ip(n, AF_INET, a, sizeof(a));
+	gw->has4 = inet_pton(AF_INET, a, &gw->ip4) == 1;
+	np_lab_gw_ip(n, AF_INET6, a, sizeof(a));
+	gw->has6 = inet_pton(AF_INET6, a, &gw->ip6) == 1;
+}
+
+/*
+ * The pod's namespace; with --pod-dev none also its plain veth pair, routed
+ * by the node's stack (the same plumbing `endpoint add` uses, without the
+ * datapath). Otherwise node_datapath() makes the pod an endpoint later.
+ */
 static int build_pod(const struct lab *l, unsigned int n, unsigned int k, bool quiet)
 {
-	char ns[NS_LEN], node[NS_LEN], dev[16], a4[IP_LEN], a6[IP_LEN], g4[IP_LEN], g6[IP_LEN];
-	char host4[IP_LEN + 4], host6[IP_LEN + 4];
+	char ns[NS_LEN], node[NS_LEN], dev[16], a4[IP_LEN], a6[IP_LEN];
+	struct np_pod_link pl = { .kind = NP_EP_KIND_VETH };
+	struct np_pod_link_info info;
 	int err;
 
 	ns_pod(l, n, k, ns);
 	ns_node(l, n, node);
+	err = ns_prepare(ns, ROLE_POD);
+	if (err || l->pod_dev != NP_LAB_POD_NONE)
+		return err;
 	snprintf(dev, sizeof(dev), "pod%u", k);
 	np_lab_pod_ip(n, k, AF_INET, a4, sizeof(a4));
 	np_lab_pod_ip(n, k, AF_INET6, a6, sizeof(a6));
-	np_lab_gw_ip(n, AF_INET, g4, sizeof(g4));
-	np_lab_gw_ip(n, AF_INET6, g6, sizeof(g6));
-	snprintf(host4, sizeof(host4), "%s/32", a4);
-	snprintf(host6, sizeof(host6), "%s/128", a6);
-
-	err = ns_prepare(ns, ROLE_POD);
-	if (err)
-		return err;
-	/* Node side: the same gateway address on every pod link, a host route per pod. */
-	err = veth_link(node, dev, NULL, ns, "nic0");
+	pl.host = dev;
+	pl.pod_ns = ns;
+	pod_addrs(n, k, &pl.ip, &pl.gw);
+	err = ns_enter(node);
 	if (!err)
-		err = addrs(dev, g4, 32, g6, 128);
+		err = np_pod_link_create(&pl, &info);
 	if (!err)
-		err = np_nl_route_add_str(host4, NULL, dev);
-	if (!err)
-		err = np_nl_route_add_str(host6, NULL, dev);
-	if (err)
-		return err;
-	/* Pod side: a link route to the gateway, then the default routes through it. */
-	snprintf(host4, sizeof(host4), "%s/32", g4);
-	snprintf(host6, sizeof(host6), "%s/128", g6);
-	err = ns_enter(ns);
-	if (!err)
-		err = link_prepare("nic0");
-	if (!err)
-		err = np_nl_link_set_up("nic0", true);
-	if (!err)
-		err = addrs("nic0", a4, 32, a6, 128);
-	if (!err)
-		err = np_nl_route_add_str(host4, NULL, "nic0");
-	if (!err)
-		err = np_nl_route_add_str("default", g4, "nic0");
-	if (!err)
-		err = np_nl_route_add_str(host6, NULL, "nic0");
-	if (!err)
-		err = np_nl_route_add_str("default", g6, "nic0");
-	if (!err)
-		progress(quiet, ns, "nic0 %s/32 %s/128 (node side %s)", a4, a6, dev);
+		progress(quiet, ns, "nic0 %s/32 %s/128 (node side %s, host stack)", a4, a6, dev);
 	return err;
+}
+
+/* Exit status of node_datapath()'s child when its pods are netkit endpoints. */
+#define CHILD_NETKIT 64
+
+/* The child's half of node_datapath(): `up` on the uplink, then `endpoint add` per pod. */
+static int node_datapath_child(const struct lab *l, unsigned int n, enum np_ep_kind kind,
+			       bool quiet)
+{
+	char ns[NS_LEN], pod[NS_LEN], cidr[64], ips[2 * IP_LEN + 2], msg[256], name[16];
+	char a4[IP_LEN], a6[IP_LEN];
+	struct np_node_cfg pods = { 0 };
+	struct np_ep_add_opts o = { 0 };
+	struct np_ep_info e = { 0 };
+	struct np_node node;
+	int err;
+
+	ns_node(l, n, ns);
+	snprintf(cidr, sizeof(cidr), "198.19.%u.0/24,fd00:19:%u::/64", n, n);
+	if (np_ep_parse_pod_cidr(cidr, &pods, msg, sizeof(msg))) {
+		np_err("%s", msg);
+		return 1;
+	}
+	if (np_node_open(ns, NP_NODE_CREATE | NP_NODE_LOCK, &node))
+		return 1;
+	err = np_dp_up(&node, "uplink", NP_XDP_NATIVE, NP_PF_DEFAULT_SIZE, &pods);
+	if (err) {
+		np_node_discard(&node);
+		np_node_close(&node);
+		return 1;
+	}
+	progress(quiet, ns, "nodepath up: uplink, XDP native + tcx, pod range %s", cidr);
+	e.kind = kind;
+	for (unsigned int k = 1; !err && k <= l->pods; k++) {
+		ns_pod(l, n, k, pod);
+		snprintf(name, sizeof(name), "pod%u", k);
+		np_lab_pod_ip(n, k, AF_INET, a4, sizeof(a4));
+		np_lab_pod_ip(n, k, AF_INET6, a6, sizeof(a6));
+		snprintf(ips, sizeof(ips), "%s,%s", a4, a6);
+		o.netns = pod;
+		o.ip = ips;
+		o.name = name;
+		/* auto is decided once, by the first pod, and says so once. */
+		o.kind = e.kind;
+		o.quiet = quiet;
+		err = np_ep_add(&node, &o, &e);
+		if (!err)
+			progress(quiet, pod, "nic0 %s/32 %s/128 (endpoint %s, %s)", a4, a6, name,
+				 np_ep_kind_name(e.kind));
+	}
+	np_node_close(&node);
+	if (err)
+		return 1;
+	return e.kind == NP_EP_KIND_NETKIT ? CHILD_NETKIT : 0;
+}
+
+/*
+ * Bring node n's datapath up and make its pods endpoints, in a child
+ * process: libxdp reads its bpffs directory (LIBXDP_BPFFS, per node) once
+ * per process. *kind: what the pods became.
+ */
+static int node_datapath(const struct lab *l, unsigned int n, enum np_ep_kind *kind, bool quiet)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		np_err("fork for node %u: %s", n, strerror(errno));
+		return -errno;
+	}
+	if (pid == 0) {
+		status = node_datapath_child(l, n, *kind, quiet);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(status);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || (WEXITSTATUS(status) && WEXITSTATUS(status) != CHILD_NETKIT))
+		return -EIO; /* the child said why */
+	*kind = WEXITSTATUS(status) == CHILD_NETKIT ? NP_EP_KIND_NETKIT : NP_EP_KIND_VETH;
+	return 0;
 }
 
 static int build_node(const struct lab *l, unsigned int n, bool quiet)
@@ -683,8 +798,11 @@ static int build_node(const struct lab *l, unsigned int n, bool quiet)
 	return err;
 }
 
-static int lab_build(const struct lab *l, bool quiet)
+static int lab_build(struct lab *l, bool quiet)
 {
+	enum np_ep_kind kind = l->pod_dev == NP_LAB_POD_VETH	 ? NP_EP_KIND_VETH
+			       : l->pod_dev == NP_LAB_POD_NETKIT ? NP_EP_KIND_NETKIT
+								 : NP_EP_KIND_AUTO;
 	int saved, err, rerr;
 
 	saved = np_netns_save();
@@ -695,8 +813,13 @@ static int lab_build(const struct lab *l, bool quiet)
 	err = build_fabric(l, quiet);
 	for (unsigned int i = 1; !err && i <= l->clients; i++)
 		err = build_client(l, i, quiet);
-	for (unsigned int n = 1; !err && n <= l->nodes; n++)
+	for (unsigned int n = 1; !err && n <= l->nodes; n++) {
 		err = build_node(l, n, quiet);
+		if (!err && l->pod_dev != NP_LAB_POD_NONE)
+			err = node_datapath(l, n, &kind, quiet);
+	}
+	if (!err && l->pod_dev != NP_LAB_POD_NONE)
+		l->pod_dev = kind == NP_EP_KIND_NETKIT ? NP_LAB_POD_NETKIT : NP_LAB_POD_VETH;
 	/* Always come back to where we started, even after a failure. */
 	rerr = np_netns_return(saved);
 	if (rerr) {
@@ -931,6 +1054,7 @@ int np_lab_up(const struct np_lab_opts *o)
 	l.clients = o->clients;
 	l.nodes = o->nodes;
 	l.pods = o->pods;
+	l.pod_dev = o->pod_dev;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	lock = lab_lock();
@@ -962,6 +1086,12 @@ int np_lab_up(const struct np_lab_opts *o)
 		       l.name, l.clients, l.clients == 1 ? "" : "s", l.nodes,
 		       l.nodes == 1 ? "" : "s", l.nodes * l.pods,
 		       1 + l.clients + l.nodes * (1 + l.pods), ms_since(&t0));
+		if (l.pod_dev == NP_LAB_POD_NONE)
+			printf("pods: plain veth, routed by the nodes' host stack (no datapath)\n");
+		else
+			printf("pods: %s endpoints of the nodepath datapath (see: nodepath --node "
+			       "%s-node1 endpoint list)\n",
+			       pod_dev_names[l.pod_dev], l.name);
 		printf("try: ip netns exec %s-client1 ping -c1 198.19.%u.11\n", l.name, l.nodes);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -25,12 +25,26 @@
 #define NP_LAB_MAX_CLIENTS 9
 #define NP_LAB_STATE_DIR "/run/nodepath/labs"
 
+/* How pods are made (`lab up --pod-dev`). */
+enum np_lab_pod_dev {
+	NP_LAB_POD_AUTO = 0,   /* endpoints; netkit when the kernel has it, else veth */
+	NP_LAB_POD_VETH = 1,   /* endpoints on veth */
+	NP_LAB_POD_NETKIT = 2, /* endpoints on netkit (fails without netkit) */
+	NP_LAB_POD_NONE = 3,   /* plain veth pods routed by the host stack, no datapath */
+};
+
+/* "auto" | "veth" | "netkit" | "none"; 0 or -EINVAL. */
+int np_lab_parse_pod_dev(const char *s, enum np_lab_pod_dev *out);
+
 struct np_lab_opts {
-	const char *name;     /* NULL: NP_LAB_DEFAULT_NAME */
-	unsigned int clients; /* 1..NP_LAB_MAX_CLIENTS */
-	unsigned int nodes;   /* 1..NP_LAB_MAX_NODES */
-	unsigned int pods;    /* pods per node, 1..NP_LAB_MAX_PODS */
-	bool quiet;	      /* no progress lines on stdout */
+	const char *name;	     /* NULL: NP_LAB_DEFAULT_NAME */
+	unsigned int clients;	     /* 1..NP_LAB_MAX_CLIENTS */
+	unsigned int nodes;	     /* 1..NP_LAB_MAX_NODES */
+	unsigned int pods;	     /* pods per node, 1..NP_LAB_MAX_PODS */
+	bool quiet;		     /* no progress lines on stdout */
+	enum np_lab_pod_dev pod_dev; /* unless NONE, each node runs `up` on its uplink
+				      * (XDP native, --pod-cidr its ranges) and each pod
+				      * is an endpoint (`endpoint add`) */
 };
 
 /* 1..NP_LAB_NAME_MAX characters of [a-z0-9]. */

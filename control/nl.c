@@ -30,6 +30,9 @@
 struct nl_reply {
 	char msg[128];
 	int ifindex;
+	unsigned int mtu;
+	unsigned char mac[6];
+	int has_mac;
 };
 
 static int err_attr_cb(const struct nlattr *attr, void *data)
@@ -66,13 +69,34 @@ static int err_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_ERROR;
 }
 
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct nl_reply *r = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_MTU:
+		if (!mnl_attr_validate(attr, MNL_TYPE_U32))
+			r->mtu = mnl_attr_get_u32(attr);
+		break;
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(attr) == sizeof(r->mac)) {
+			memcpy(r->mac, mnl_attr_get_payload(attr), sizeof(r->mac));
+			r->has_mac = 1;
+		}
+		break;
+	}
+	return MNL_CB_OK;
+}
+
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	struct nl_reply *r = data;
 
-	if (nlh->nlmsg_type == RTM_NEWLINK && ifi->ifi_index > 0)
-		r->ifindex = ifi->ifi_index;
+	if (nlh->nlmsg_type != RTM_NEWLINK || ifi->ifi_index <= 0)
+		return MNL_CB_OK;
+	r->ifindex = ifi->ifi_index;
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, r);
 	return MNL_CB_OK;
 }
 
@@ -182,6 +206,69 @@ int np_nl_link_index(const char *ifname)
 	if (err)
 		return err;
 	return r.ifindex > 0 ? r.ifindex : -ENODEV;
+}
+
+int np_nl_link_get(const char *ifname, struct np_nl_link *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nl_reply r = { 0 };
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	nlh = link_msg(buf, RTM_GETLINK, 0, &ifi);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	err = nl_talk(nlh, &r);
+	if (err)
+		return err;
+	if (r.ifindex <= 0)
+		return -ENODEV;
+	out->ifindex = r.ifindex;
+	out->mtu = r.mtu;
+	out->has_mac = r.has_mac;
+	memcpy(out->mac, r.mac, sizeof(out->mac));
+	return 0;
+}
+
+int np_nl_netkit_add(const char *name, const char *peer, int peer_netns_fd, bool l2)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nl_reply r = { 0 };
+	struct nlattr *linkinfo, *data, *pinfo;
+	struct ifinfomsg *ifi, *pifi;
+	struct nlmsghdr *nlh;
+	int err;
+
+	if (!ifname_ok(name) || !ifname_ok(peer))
+		return -EINVAL;
+	nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "netkit");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u32(nlh, IFLA_NETKIT_MODE, l2 ? NETKIT_L2 : NETKIT_L3);
+	/* Like veth: a struct ifinfomsg, then the peer's own attributes. */
+	pinfo = mnl_attr_nest_start(nlh, IFLA_NETKIT_PEER_INFO);
+	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+	pifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	if (peer_netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (unsigned int)peer_netns_fd);
+	mnl_attr_nest_end(nlh, pinfo);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	err = nl_talk(nlh, &r);
+	/* No netkit in this kernel: the caller says so in its own words. */
+	if (err == -EOPNOTSUPP)
+		return err;
+	if (err)
+		return nl_fail(err, &r, "create netkit %s (peer %s, %s mode)", name, peer,
+			       l2 ? "l2" : "l3");
+	return 0;
 }
 
 /* RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL of <kind>; veth peer when peer != NULL. */

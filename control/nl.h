@@ -42,6 +42,23 @@ int np_nl_link_index(const char *ifname);
  * appears here. Both ends are left down.
  */
 int np_nl_veth_add(const char *name, const char *peer, int peer_netns_fd);
+/* What np_nl_link_get() reports about a link. */
+struct np_nl_link {
+	int ifindex;
+	unsigned int mtu;
+	unsigned char mac[6];
+	int has_mac; /* an Ethernet address (netkit l3 has none) */
+};
+/* Look up <ifname> in the current netns; -ENODEV when absent. Logs nothing. */
+int np_nl_link_get(const char *ifname, struct np_nl_link *out);
+
+/*
+ * Create a netkit pair: primary <name> here, peer <peer> directly in
+ * peer_netns_fd's namespace (when >= 0); mode l2 or l3 (l2 false). Both
+ * ends are left down. -EOPNOTSUPP (not logged) when the kernel has no
+ * netkit; other errors are logged.
+ */
+int np_nl_netkit_add(const char *name, const char *peer, int peer_netns_fd, bool l2);
 /* Create a bridge <name> (down, STP off as the kernel defaults). */
 int np_nl_bridge_add(const char *name);
 /* Enslave <ifname> to <master>; master NULL releases it. */

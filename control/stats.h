@@ -20,8 +20,8 @@ static inline int np_stat_is_drop(unsigned int stat)
 	return stat >= NP_STAT_DROP_FIRST && stat < NP_STAT__MAX;
 }
 
-/* Hooks in use now ("xdp", "tc_uplink_in"); NULL for unused hook slots. */
-#define NP_HOOKS_USED 2
+/* Hooks in use now ("xdp", "tc_uplink_in", "tc_pod_from", "tc_pod_to"). */
+#define NP_HOOKS_USED NP_HOOK__MAX
 const char *np_hook_name(unsigned int hook);
 
 /*

@@ -3,7 +3,8 @@
 # `make demo`: the walking skeleton in two minutes on a lab named "demo".
 # A prefilter deny on node1's uplink, seen by real traffic; a live XDP
 # native -> generic -> native switch under a flow; the counters; drop rates
-# in native and generic XDP side by side; then everything is taken down
+# of the prefilter in XDP native, XDP generic and tc only next to the XDP_DROP
+# floor (bench/prefilter.sh, live XDP frames); then everything is taken down
 # (also when interrupted).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +13,6 @@ export NP_TOP=$top
 
 LAB=demo N1=demo-node1 C1=demo-client1 C2=demo-client2
 N1V4=198.18.0.1 C1V4=198.18.0.101
-FLOOD=${DEMO_FLOOD:-200000}
 
 step() { printf '\n== %s\n' "$*"; }
 say() { printf '   %s\n' "$*"; }
@@ -24,6 +24,7 @@ die() {
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, BPF)"
 [ -x "$NP_BIN" ] || die "$NP_BIN is not built (make build/nodepath)"
 [ -x "$NP_UDP" ] || die "$NP_UDP is not built (make build/tests/tools/np_udp)"
+[ -x "$top/build/bench/np_gen" ] || die "build/bench/np_gen is not built (make build/bench/np_gen)"
 t_start=$(date +%s.%N)
 
 step "lab up: fabric, 2 clients, node1 and node2 in network namespaces"
@@ -75,42 +76,13 @@ np --node "$N1" stats 2>&1 | head -20 | sed 's/^/   /'
 step "nodepath --node $N1 prefilter list"
 np --node "$N1" prefilter list 2>&1 | head -10 | sed 's/^/   /'
 
-# flood MODE: prints "<drops> <sent> <secs> <uplink rx dropped delta>" for one flood;
-# drops are pf_deny of XDP and tc together (with XDP off, tc drops them).
-uplink_rx_dropped() {
-	ip -n "$N1" -s link show uplink | awk '/RX:/ { getline; print $4; exit }'
-}
-flood() {
-	local m=$1 d0 d1 x0 x1 out
-	np_capture --node "$N1" xdp-mode "$m" >/dev/null || die "xdp-mode $m failed: $NP_ERR"
-	d0=$(pf_deny_total "$N1") x0=$(uplink_rx_dropped)
-	out=$(in_ns "$C1" "$NP_UDP" send --to "$N1V4" --port 9 --count "$FLOOD" --rate 0 --tag flood 2>/dev/null)
-	sleep 0.2
-	d1=$(pf_deny_total "$N1") x1=$(uplink_rx_dropped)
-	echo "$((d1 - d0)) $(echo "$out" | awk '{print $2, $4}') $((x1 - x0))"
-}
-
-step "drop rate: $FLOOD UDP packets from client1 (denied) as fast as one np_udp sends, per mode"
-declare -A rate
-for m in native generic off; do
-	read -r drops sent secs lost <<<"$(flood $m)"
-	rate[$m]=$(awk -v d="$drops" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? d / s : 0) }')
-	if [ "$drops" -ge "$sent" ] && [ "$lost" -eq 0 ]; then
-		bound="sender-bound: all $sent sent were dropped"
-	else
-		bound="filter-bound: $drops of $sent dropped, $lost lost before the filter"
-	fi
-	if [ $m = off ]; then who="tc only (XDP off)"; else who="XDP $m"; fi
-	say "$(printf '%-18s' "$who"): $drops pf_deny drops in $secs s = $(awk -v r="${rate[$m]}" 'BEGIN { printf "%.3f", r / 1e6 }') Mpps ($bound)"
-done
-np --node "$N1" xdp-mode native >/dev/null 2>&1
-
-step "headline"
-say "$(awk -v n="${rate[native]}" -v g="${rate[generic]}" -v t="${rate[off]}" 'BEGIN { printf "XDP native drops ~%.2f Mpps, generic ~%.2f Mpps (ratio %.2f); tc alone ~%.2f Mpps", n / 1e6, g / 1e6, (g > 0 ? n / g : 0), t / 1e6 }')"
-say "(sender-bound: one np_udp sender through the client's UDP stack, a bridge and two veths,"
-say " all on the sender's CPU; every packet sent was dropped, so these are lower bounds. On veth"
-say " native XDP gets an skb the sender already built, so it saves nothing here; a frame"
-say " generator (bench/) is needed to show the native/generic gap)"
+step "headline: prefilter drop rate, XDP native / generic / tc only, and the XDP_DROP floor"
+say "(bench/prefilter.sh --existing: np_gen sends live XDP frames from the fabric side of"
+say " node1's uplink, source 198.18.0.201 denied by a rule it adds for the run; one round of 1 s)"
+bench_out=$(bash "$top/bench/prefilter.sh" --existing --lab "$LAB" --rounds 1 --duration 1 2>&1)
+bench_rc=$?
+printf '%s\n' "$bench_out" | sed 's/^/   /'
+[ $bench_rc -eq 0 ] || say "bench/prefilter.sh failed (exit $bench_rc)"
 say "mode-switch gap: ${gap_line:-?}"
 
 step "down and lab down"

@@ -37,7 +37,7 @@ accel=${NP_VM_ACCEL:-auto}
 mem=${NP_VM_MEM:-1G}
 suite=${NP_VM_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")-backports}
 # Modules the guest loads; their dependencies are found from each module's modinfo.
-want_mods=(9p 9pnet_virtio sch_ingress cls_bpf act_bpf veth)
+want_mods=(9p 9pnet_virtio sch_ingress cls_bpf act_bpf veth bridge)
 
 log() { echo "vm: $*" >&2; }
 fail() {
@@ -256,6 +256,16 @@ prepare() {
 	[ -e "$kdir.no-netkit" ] &&
 		fail "$kpkg has no CONFIG_NETKIT=y (found before; is $suite in the apt sources?)"
 	[ -f "$kdir/vmlinuz" ] && [ -f "$kdir/mod/order" ] || fetch_kernel
+	# a cache made before a module joined want_mods: fetch again
+	local m
+	for m in "${want_mods[@]}"; do
+		grep -qx "$m" "$kdir/mod/order" ||
+			grep -qE "/${m//_/[_-]}\.ko\$" "$kdir/modules.builtin" || {
+			log "module $m is not in the cached kernel dir; fetching it again"
+			fetch_kernel
+			break
+		}
+	done
 	# an older kernel left behind by a newer backports release
 	find "$cache" -mindepth 1 -maxdepth 1 -name 'linux-image-*' ! -name "$kpkg" \
 		-exec rm -rf {} +

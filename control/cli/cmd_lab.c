@@ -11,12 +11,13 @@
 #include "input.h"
 #include "lab.h"
 
-enum { OPT_NAME = 256, OPT_NODES, OPT_PODS, OPT_CLIENTS, OPT_JSON };
+enum { OPT_NAME = 256, OPT_NODES, OPT_PODS, OPT_CLIENTS, OPT_JSON, OPT_POD_DEV };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nodepath lab up [--name N] [--nodes N] [--pods N] [--clients N]\n"
+		"                       [--pod-dev auto|veth|netkit|none]\n"
 		"       nodepath lab down [--name N]\n"
 		"       nodepath lab status [--name N] [--json]\n\n"
 		"A fabric bridge, clients, nodes and pods, each in its own network namespace\n"
@@ -26,6 +27,10 @@ static void usage(FILE *f)
 		"  --nodes N     nodes, 1..%d (default 2)\n"
 		"  --pods N      pods per node, 1..%d (default 2)\n"
 		"  --clients N   clients, 1..%d (default 1)\n"
+		"  --pod-dev D   pods as endpoints of the datapath: auto (default: netkit\n"
+		"                when the kernel has it, else veth), veth or netkit; each\n"
+		"                node runs `nodepath up` on its uplink (XDP native, its pod\n"
+		"                range). none: plain veth pods routed by the nodes' stack\n"
 		"  --json        status as JSON\n"
 		"  -h, --help    this help\n",
 		NP_LAB_NAME_MAX, NP_LAB_DEFAULT_NAME, NP_LAB_MAX_NODES, NP_LAB_MAX_PODS,
@@ -58,6 +63,7 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed, s
 		{ "pods", required_argument, NULL, OPT_PODS },
 		{ "clients", required_argument, NULL, OPT_CLIENTS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "pod-dev", required_argument, NULL, OPT_POD_DEV },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -90,6 +96,12 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed, s
 		case OPT_JSON:
 			a->json = true;
 			break;
+		case OPT_POD_DEV:
+			if (np_lab_parse_pod_dev(optarg, &a->o.pod_dev))
+				return np_usage_err(
+					cmd, "--pod-dev \"%s\": allowed: auto, veth, netkit, none",
+					optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -113,6 +125,7 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed, s
 	((1u << (OPT_NODES - OPT_NAME)) | (1u << (OPT_PODS - OPT_NAME)) | \
 	 (1u << (OPT_CLIENTS - OPT_NAME)))
 #define A_JSON (1u << (OPT_JSON - OPT_NAME))
+#define A_POD_DEV (1u << (OPT_POD_DEV - OPT_NAME))
 
 static int root_check(const char *cmd)
 {
@@ -147,7 +160,7 @@ int np_cmd_lab(struct np_cli *cli, int argc, char **argv)
 	optind = 0;
 
 	if (!strcmp(verb, "up")) {
-		ret = parse("lab up", argc, argv, A_NAME | A_SHAPE, &a);
+		ret = parse("lab up", argc, argv, A_NAME | A_SHAPE | A_POD_DEV, &a);
 		if (ret)
 			return ret < 0 ? NP_EXIT_OK : ret;
 		if (root_check("lab up"))

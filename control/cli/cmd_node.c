@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "datapath.h"
 #include "doctor.h"
+#include "endpoint.h"
 #include "input.h"
 #include "log.h"
 #include "node.h"
@@ -27,14 +28,18 @@ static void up_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nodepath [--node NS] up --dev IF [--xdp-mode native|generic|off]\n"
-		"                             [--prefilter-size N]\n\n"
+		"                             [--prefilter-size N] [--pod-cidr V4CIDR[,V6CIDR]]\n\n"
 		"Load the uplink datapath, attach tcx ingress and then XDP on IF, and pin\n"
 		"the state under %s/<node>/.\n\n"
 		"  --dev IF              the uplink device (1..15 bytes)\n"
 		"  --xdp-mode MODE       native (default), generic or off (tcx only)\n"
 		"  --prefilter-size N    rules per prefilter trie, 1..%u (default %u)\n"
+		"  --pod-cidr R[,R]      the node's pod ranges (IPv4 /8../30, IPv6 /64../126);\n"
+		"                        the pods' gateway is the first address of each.\n"
+		"                        Needed by `endpoint add`\n"
 		"  -h, --help            this help\n\n"
-		"Running `up` again on the same device changes nothing and exits 0.\n",
+		"Running `up` again on the same device changes nothing and exits 0 (a new\n"
+		"--pod-cidr is applied while the node has no endpoints).\n",
 		NP_PIN_ROOT, NP_PF_MAX_SIZE, NP_PF_DEFAULT_SIZE);
 }
 
@@ -44,17 +49,20 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "prefilter-size", required_argument, NULL, 's' },
+		{ "pod-cidr", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	enum np_xdp_mode mode = NP_XDP_NATIVE;
 	__u32 pf_size = NP_PF_DEFAULT_SIZE;
+	struct np_node_cfg pods = { 0 };
+	char err[256], nf[96], range[2 * NP_CIDR_STRLEN + 2];
+	bool have_pods = false;
 	const char *dev = NULL;
 	struct np_node n;
-	char err[256], nf[96];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "hd:m:s:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hd:m:s:p:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dev = optarg;
@@ -67,6 +75,11 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 			if (np_parse_u32("--prefilter-size", optarg, 1, NP_PF_MAX_SIZE, &pf_size,
 					 err, sizeof(err)))
 				return np_usage_err("up", "%s", err);
+			break;
+		case 'p':
+			if (np_ep_parse_pod_cidr(optarg, &pods, err, sizeof(err)))
+				return np_usage_err("up", "%s", err);
+			have_pods = true;
 			break;
 		case 'h':
 			up_usage(stdout);
@@ -84,11 +97,15 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 
 	if (np_node_open(cli->node, NP_NODE_CREATE | NP_NODE_LOCK, &n))
 		return NP_EXIT_FAIL;
-	ret = np_dp_up(&n, dev, mode, pf_size);
+	ret = np_dp_up(&n, dev, mode, pf_size, have_pods ? &pods : NULL);
 	if (ret == -EALREADY) {
 		struct np_dp_status st;
 
 		printf("node %s: already up on %s", n.name, dev);
+		if (!np_dp_status(&n, &st)) {
+			np_ep_format_pod_cidr(&st.cfg, range, sizeof(range));
+			printf(", pod range %s", range[0] ? range : "none");
+		}
 		if (!np_dp_status(&n, &st) && st.xdp_mode != (unsigned int)mode)
 			printf(" (XDP %s; switch with: nodepath%s xdp-mode %s)",
 			       np_xdp_mode_name(st.xdp_mode), node_flag(cli, nf, sizeof(nf)),
@@ -102,9 +119,10 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 		np_node_close(&n);
 		return NP_EXIT_FAIL;
 	}
-	printf("node %s: up on %s: tcx ingress + XDP %s, prefilter %u rules per family, pins in "
-	       "%s\n",
-	       n.name, dev, np_xdp_mode_name(mode), pf_size, n.pin_dir);
+	np_ep_format_pod_cidr(&pods, range, sizeof(range));
+	printf("node %s: up on %s: tcx ingress + XDP %s, prefilter %u rules per family, pod range "
+	       "%s, pins in %s\n",
+	       n.name, dev, np_xdp_mode_name(mode), pf_size, range[0] ? range : "none", n.pin_dir);
 	np_node_close(&n);
 	return NP_EXIT_OK;
 }
@@ -118,7 +136,7 @@ int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	struct np_node n;
-	int c, ret;
+	int c, ret, eps = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -128,7 +146,10 @@ int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 			       "dispatcher\n"
 			       "stay) and its tcx link from the uplink, and remove the node's "
 			       "pins.\n"
-			       "A node that is not up is left alone: \"nothing to do\", exit 0.\n");
+			       "A node that is not up is left alone: \"nothing to do\", exit 0.\n"
+			       "Endpoints lose their pod programs (links unpinned), but their\n"
+			       "devices, addresses and routes stay: the pods fall back to the\n"
+			       "host stack until `up` and `endpoint add` again.\n");
 			return NP_EXIT_OK;
 		default:
 			return np_usage_err("down", "unknown option");
@@ -138,7 +159,7 @@ int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 		return np_usage_err("down", "unexpected argument \"%s\"", argv[optind]);
 	if (np_node_open(cli->node, NP_NODE_LOCK, &n))
 		return NP_EXIT_FAIL;
-	ret = np_dp_down(&n);
+	ret = np_dp_down(&n, &eps);
 	np_node_close(&n);
 	if (ret == -ENOENT) {
 		printf("node %s: not up, nothing to do\n", n.name);
@@ -147,6 +168,10 @@ int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 	if (ret)
 		return NP_EXIT_FAIL;
 	printf("node %s: down; XDP and tcx detached, pins removed\n", n.name);
+	if (eps)
+		printf("node %s: %d endpoint%s detached; their devices and routes stay, the pods "
+		       "now use the host stack\n",
+		       n.name, eps, eps == 1 ? "" : "s");
 	return NP_EXIT_OK;
 }
 
@@ -159,6 +184,7 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	char range[2 * NP_CIDR_STRLEN + 2];
 	struct np_dp_status st;
 	bool json = false;
 	struct np_node n;
@@ -186,6 +212,7 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 	np_node_close(&n);
 	if (ret)
 		return NP_EXIT_FAIL;
+	np_ep_format_pod_cidr(&st.cfg, range, sizeof(range));
 
 	if (json) {
 		struct json_object *o = json_object_new_object();
@@ -206,6 +233,9 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 		json_object_object_add(o, "pin_dir", json_object_new_string(n.pin_dir));
 		json_object_object_add(o, "prefilter_size",
 				       json_object_new_int64(st.up ? st.cfg.pf_size : 0));
+		json_object_object_add(o, "pod_cidr",
+				       st.up && range[0] ? json_object_new_string(range) : NULL);
+		json_object_object_add(o, "endpoints", json_object_new_int(st.endpoints));
 		json_object_object_add(
 			o, "abi_version",
 			json_object_new_int64(st.pinned ? st.cfg.abi_version : NP_ABI_VERSION));
@@ -229,6 +259,8 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 		else
 			printf("tcx ingress     NOT attached (run: nodepath down; nodepath up)\n");
 		printf("prefilter size  %u rules per family\n", st.cfg.pf_size);
+		printf("pod range       %s\n", range[0] ? range : "none (up --pod-cidr ...)");
+		printf("endpoints       %d\n", st.endpoints);
 		if (st.xdp_mode != st.cfg.xdp_mode)
 			printf("warning         recorded XDP mode %s differs from the kernel's "
 			       "%s\n",

@@ -20,6 +20,7 @@ static const struct {
 	{ "prefilter", np_cmd_prefilter, "source-prefix deny/allow rules: add, del, list" },
 	{ "stats", np_cmd_stats, "datapath counters by hook and reason" },
 	{ "doctor", np_cmd_doctor, "probe what the kernel and the device support" },
+	{ "endpoint", np_cmd_endpoint, "pods' devices on the datapath: add, del, list" },
 	{ "lab", np_cmd_lab, "a whole node in network namespaces: up, down, status" },
 };
 

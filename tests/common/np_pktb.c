@@ -150,9 +150,8 @@ size_t np_pktb_icmp(struct np_pktb *b, int v6)
 	return off;
 }
 
-static uint16_t np_pktb_csum(const uint8_t *p, size_t n)
+uint16_t np_pktb_csum_add(const uint8_t *p, size_t n, uint32_t sum)
 {
-	uint32_t sum = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < n; i += 2)
@@ -162,6 +161,79 @@ static uint16_t np_pktb_csum(const uint8_t *p, size_t n)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+static uint16_t np_pktb_csum(const uint8_t *p, size_t n)
+{
+	return np_pktb_csum_add(p, n, 0);
+}
+
+size_t np_pktb_eth_addr(struct np_pktb *b, const uint8_t *dst, const uint8_t *src, uint16_t proto)
+{
+	size_t off = np_pktb_put(b, dst, 6);
+
+	np_pktb_put(b, src, 6);
+	np_pktb_put(b, NULL, 2);
+	np_pktb_be16(b, off + 12, proto);
+	return off;
+}
+
+size_t np_pktb_arp(struct np_pktb *b, uint16_t op, const uint8_t *sha, const char *spa,
+		   const uint8_t *tha, const char *tpa)
+{
+	size_t off = np_pktb_put(b, NULL, 28);
+	uint8_t *a = b->buf + off;
+
+	if (off + 28 > NP_PKTB_MAX)
+		return off;
+	np_pktb_be16(b, off, 1);	  /* Ethernet */
+	np_pktb_be16(b, off + 2, 0x0800); /* IPv4 */
+	a[4] = 6;
+	a[5] = 4;
+	np_pktb_be16(b, off + 6, op);
+	memcpy(a + 8, sha, 6);
+	inet_pton(AF_INET, spa, a + 14);
+	if (tha)
+		memcpy(a + 18, tha, 6);
+	inet_pton(AF_INET, tpa, a + 24);
+	return off;
+}
+
+size_t np_pktb_ns(struct np_pktb *b, const char *target, const uint8_t *slla)
+{
+	size_t off = np_pktb_put(b, NULL, 24);
+
+	if (off + 24 > NP_PKTB_MAX)
+		return off;
+	b->buf[off] = 135;
+	inet_pton(AF_INET6, target, b->buf + off + 8);
+	if (slla) {
+		size_t o = np_pktb_put(b, NULL, 8);
+
+		b->buf[o] = 1; /* source link-layer address */
+		b->buf[o + 1] = 1;
+		memcpy(b->buf + o + 2, slla, 6);
+	}
+	return off;
+}
+
+void np_pktb_icmp6_csum(struct np_pktb *b, size_t off)
+{
+	uint32_t sum = 0, len = (uint32_t)(b->len - off);
+	const uint8_t *ip6;
+	int i;
+
+	if (b->ip6 < 0 || off + 4 > b->len)
+		return;
+	ip6 = b->buf + b->ip6;
+	/* Pseudo-header: source, destination, length, next header 58. */
+	for (i = 8; i < 40; i += 2)
+		sum += (uint32_t)ip6[i] << 8 | ip6[i + 1];
+	sum += len >> 16;
+	sum += len & 0xffff;
+	sum += 58;
+	np_pktb_be16(b, off + 2, 0);
+	np_pktb_be16(b, off + 2, np_pktb_csum_add(b->buf + off, len, sum));
 }
 
 void np_pktb_finish(struct np_pktb *b)

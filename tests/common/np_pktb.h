@@ -52,6 +52,25 @@ size_t np_pktb_udp(struct np_pktb *b, uint16_t sport, uint16_t dport);
 /* ICMP echo request (8 bytes, v4) or ICMPv6 echo request (8 bytes). */
 size_t np_pktb_icmp(struct np_pktb *b, int v6);
 
+/* An Ethernet header with the given addresses (6 bytes each). */
+size_t np_pktb_eth_addr(struct np_pktb *b, const uint8_t *dst, const uint8_t *src, uint16_t proto);
+/* ARP for IPv4 over Ethernet (28 bytes); addresses as bytes (tha NULL: zero). */
+size_t np_pktb_arp(struct np_pktb *b, uint16_t op, const uint8_t *sha, const char *spa,
+		   const uint8_t *tha, const char *tpa);
+/*
+ * An ICMPv6 neighbour solicitation (24 bytes) for target, with a source
+ * link-layer address option (8 more) when slla is not NULL. Its checksum
+ * is set by np_pktb_icmp6_csum() after np_pktb_finish().
+ */
+size_t np_pktb_ns(struct np_pktb *b, const char *target, const uint8_t *slla);
+/* Set the ICMPv6 checksum of the message at off (to the end) under b->ip6. */
+void np_pktb_icmp6_csum(struct np_pktb *b, size_t off);
+/*
+ * The Internet checksum (RFC 1071) of n bytes added to sum (a partial sum,
+ * e.g. of a pseudo-header): the complemented 16-bit value in host order.
+ */
+uint16_t np_pktb_csum_add(const uint8_t *p, size_t n, uint32_t sum);
+
 /* Fill in tot_len / payload_len / UDP length from the bytes appended. */
 void np_pktb_finish(struct np_pktb *b);
 

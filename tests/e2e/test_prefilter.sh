@@ -29,7 +29,8 @@ for t in nc ping ss bpftool; do
 	fi
 done
 
-if ! e2e_lab_up "$LAB" --clients 2 --nodes 2 --pods 1; then
+# The uplink alone: plain stack-routed pods, and the nodes are brought up here.
+if ! e2e_lab_up "$LAB" --clients 2 --nodes 2 --pods 1 --pod-dev none; then
 	TAP_ABORT="lab up failed (rc $NP_RC): $NP_ERR"
 	tap_done
 	exit 1

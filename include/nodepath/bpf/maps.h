@@ -74,4 +74,31 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_pf_tb SEC(".maps");
 
+/* Pod addresses: one entry per address, how to deliver to its endpoint. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_EP_MAX * 2);
+	__type(key, struct np_ep_key);
+	__type(value, struct np_endpoint);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_endpoints SEC(".maps");
+
+/* Host-side ifindex -> the endpoint behind it (who is sending). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_EP_MAX);
+	__type(key, __u32);
+	__type(value, struct np_ep_dev);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_ep_devs SEC(".maps");
+
+/* Per-endpoint traffic by endpoint id, one copy per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_EP_MAX);
+	__type(key, __u32);
+	__type(value, struct np_ep_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_ep_stats SEC(".maps");
+
 #endif /* NP_MAPS_H */

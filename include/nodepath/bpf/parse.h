@@ -43,7 +43,6 @@
 #define NP_UNROLL
 #endif
 
-
 #define NP_PKT_F_FRAG (1U << 0)	      /* a fragment (an atomic fragment is not) */
 #define NP_PKT_F_FIRST_FRAG (1U << 1) /* the first fragment (offset 0, more follow) */
 #define NP_PKT_F_L4 (1U << 2)	      /* the L4 header was checked; ports are valid */
