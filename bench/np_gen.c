@@ -33,7 +33,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -53,6 +52,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "ethtool.h"
 #include "input.h"
 #include "log.h"
 #include "netns.h"
@@ -409,35 +409,6 @@ static int dev_mac(const char *dev, uint8_t mac[6])
 	return err;
 }
 
-/* GRO of dev in the current netns: read it (*old) and set it to on. */
-static int dev_gro(const char *dev, bool on, bool *old)
-{
-	struct ethtool_value ev = {};
-	struct ifreq ifr = {};
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	ifr.ifr_data = (void *)&ev;
-	if (old) {
-		ev.cmd = ETHTOOL_GGRO;
-		if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-			err = -errno;
-			goto out;
-		}
-		*old = ev.data;
-	}
-	ev.cmd = ETHTOOL_SGRO;
-	ev.data = on;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		err = -errno;
-out:
-	close(fd);
-	return err;
-}
-
 /* ---- the peer: GRO and the sink -------------------------------------------- */
 
 struct np_gen_peer {
@@ -460,7 +431,9 @@ static int peer_setup(const struct np_gen_args *a, struct np_gen *skel, struct n
 		       strerror(-err));
 		return err;
 	}
-	err = dev_gro(a->peer_dev, true, &p->gro_was);
+	err = np_dev_get_gro(a->peer_dev, &p->gro_was);
+	if (!err)
+		err = np_dev_set_gro(a->peer_dev, true);
 	if (err) {
 		np_err("set GRO on for %s in netns %s (SIOCETHTOOL): %s", a->peer_dev,
 		       a->peer_netns, strerror(-err));
@@ -492,7 +465,7 @@ static void peer_teardown(const struct np_gen_args *a, struct np_gen_peer *p)
 		p->link_fd = -1;
 	}
 	if (p->gro_set) {
-		err = dev_gro(a->peer_dev, false, NULL);
+		err = np_dev_set_gro(a->peer_dev, false);
 		if (err)
 			np_warn("set GRO back off for %s in netns %s: %s", a->peer_dev,
 				a->peer_netns, strerror(-err));

@@ -13,7 +13,9 @@
 # medians. A third variant, "cross.xdpoff", is the datapath lab with XDP switched off on
 # both uplinks for that run (`xdp-mode off`, live): XDP native on a veth takes GSO away
 # from its peer, so the fabric then carries MTU-sized packets; this variant tells that
-# cost apart from the tc pod path. Both labs are taken down on exit.
+# cost apart from the tc pod path. A fourth, "cross.xdpgen", runs
+# XDP in generic mode for that run: generic XDP leaves the peer's offloads alone. Both labs are
+# taken down on exit.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 NP_BIN=${NP_BIN:-$top/build/nodepath}
@@ -68,14 +70,15 @@ run() {
 }
 
 # variant key, lab, from, to, dst
-MED_same_veth='' MED_same_none='' MED_cross_veth='' MED_cross_none='' MED_cross_xdpoff=''
+MED_same_veth='' MED_same_none='' MED_cross_veth='' MED_cross_none='' MED_cross_xdpoff='' MED_cross_xdpgen=''
 declare -A V
 V[same.veth]="tb tb-node1-pod1 tb-node1-pod2 198.19.1.12"
 V[same.none]="tn tn-node1-pod1 tn-node1-pod2 198.19.1.12"
 V[cross.veth]="tb tb-node1-pod1 tb-node2-pod1 198.19.2.11"
 V[cross.none]="tn tn-node1-pod1 tn-node2-pod1 198.19.2.11"
 V[cross.xdpoff]="tb tb-node1-pod1 tb-node2-pod1 198.19.2.11"
-ORDER=(same.veth same.none cross.veth cross.xdpoff cross.none)
+V[cross.xdpgen]="tb tb-node1-pod1 tb-node2-pod1 198.19.2.11"
+ORDER=(same.veth same.none cross.veth cross.xdpoff cross.xdpgen cross.none)
 
 # xdp MODE: the XDP mode of both tb nodes (live switch; the tc pod path is not touched).
 xdp() {
@@ -88,9 +91,10 @@ xdp() {
 for ((r = 1; r <= ROUNDS; r++)); do
 	for k in "${ORDER[@]}"; do
 		[ $k = cross.xdpoff ] && xdp off
+		[ $k = cross.xdpgen ] && xdp generic
 		# shellcheck disable=SC2086 # four words
 		g=$(run ${V[$k]})
-		[ $k = cross.xdpoff ] && xdp native
+		[ $k = cross.xdpoff ] || [ $k = cross.xdpgen ] && xdp native
 		echo "$g" >>"$tmp/$k"
 		printf 'round %d  %-12s %s Gbit/s\n' "$r" "$k" "$g"
 	done
@@ -112,6 +116,7 @@ for k in "${ORDER[@]}"; do
 	same.none) d="pod1->pod2 node1, host stack" ;;
 	cross.veth) d="node1->node2 pod, datapath (veth)" ;;
 	cross.xdpoff) d="node1->node2 pod, datapath, XDP off" ;;
+	cross.xdpgen) d="node1->node2 pod, datapath, XDP generic" ;;
 	cross.none) d="node1->node2 pod, host stack" ;;
 	esac
 	read -r med mn mx <<<"$(stats "$k")"
@@ -122,3 +127,4 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%
 echo "ratio datapath / host stack, same node:  $(ratio "$MED_same_veth" "$MED_same_none")"
 echo "ratio datapath / host stack, two nodes:  $(ratio "$MED_cross_veth" "$MED_cross_none")"
 echo "ratio datapath with uplink XDP off / host stack, two nodes:  $(ratio "$MED_cross_xdpoff" "$MED_cross_none")"
+echo "ratio datapath with uplink XDP generic / host stack, two nodes:  $(ratio "$MED_cross_xdpgen" "$MED_cross_none")"

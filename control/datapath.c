@@ -17,6 +17,7 @@
 #include "input.h"
 #include "log.h"
 #include "stats.h"
+#include "service.h"
 
 #include "np_netdev.skel.h"
 #include "np_pod.skel.h"
@@ -41,7 +42,8 @@ static int obj_prepare(struct bpf_object *obj, __u32 pf_size)
 		if (m && (err = bpf_map__set_max_entries(m, NP_PF_IDS(pf_size))))
 			goto fail;
 	}
-	return 0;
+	/* np_ct and the np_maglev inner template (up --ct-size / --maglev-size) */
+	return np_svc_obj_prepare(obj);
 fail:
 	np_err("size map %s of %s: %s", bpf_map__name(m), bpf_object__name(obj), strerror(-err));
 	return err;
@@ -126,11 +128,53 @@ static unsigned int from_libxdp(enum xdp_attach_mode m)
 	}
 }
 
-static int xdp_attach(struct xdp_handle *h, const char *ifname, int ifindex, unsigned int mode)
+/* Can the error of a dispatcher attach be a dispatcher problem? */
+static bool dispatcher_refused(int err)
+{
+	return err == -EINVAL || err == -EPERM || err == -EOPNOTSUPP;
+}
+
+static bool dispatcher_skipped(void)
+{
+	const char *v = getenv("LIBXDP_SKIP_DISPATCHER");
+
+	return v && !strcmp(v, "1");
+}
+
+/*
+ * Attach through libxdp's dispatcher; when the dispatcher cannot host our
+ * program, attach it directly instead. libxdp 1.3.1's dispatcher does not
+ * change packet data, so the kernel refuses np_xdp_uplink (which calls
+ * bpf_xdp_adjust_meta) as its extension with EINVAL ("Extension program
+ * changes packet data, while original does not"), as the 6.12 kernel does;
+ * on other kernels libxdp's compatibility probe fails (EPERM) first. The
+ * direct attach costs coexistence: no other XDP program can share the
+ * device with ours while it is attached (libxdp's tools see a "legacy"
+ * program; `down`, `xdp-mode` and `status` find it as our main program).
+ * LIBXDP_SKIP_DISPATCHER is read by libxdp at every attach, so setting it
+ * for this process makes every later attach here direct, too. The first
+ * attempt loaded (and so spent) the object; the retry loads a fresh one.
+ */
+static int xdp_attach(struct np_node *n, __u32 pf_size, struct xdp_handle *h, const char *ifname,
+		      int ifindex, unsigned int mode)
 {
 	int err;
 
 	err = xdp_program__attach(h->prog, ifindex, to_libxdp(mode), 0);
+	if (err && dispatcher_refused(err) && !dispatcher_skipped()) {
+		np_dbg("attach XDP (%s) on %s through libxdp's dispatcher: %s",
+		       np_xdp_mode_name(mode), ifname, strerror(-err));
+		setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
+		xdp_release(h);
+		err = xdp_prepare(n, pf_size, true, h);
+		if (err)
+			return err;
+		err = xdp_program__attach(h->prog, ifindex, to_libxdp(mode), 0);
+		if (!err)
+			np_info("libxdp dispatcher refused %s (it changes packet data); attached "
+				"directly on %s",
+				NP_PROG_XDP_UPLINK, ifname);
+	}
 	if (err) {
 		np_err("attach XDP (%s) on %s: %s%s", np_xdp_mode_name(mode), ifname,
 		       strerror(-err),
@@ -566,6 +610,13 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 	} else if (err != -ENOENT) {
 		return err;
 	}
+	/* Endpoints kept by `down` must fit the range before anything changes. */
+	err = np_ep_check_records(n, pods);
+	if (err) {
+		if (n->xdp_dir[0])
+			rmdir(n->xdp_dir); /* np_node_open() made it; only when empty */
+		return err;
+	}
 
 	err = xdp_state_get(ifindex, &xs);
 	if (err) {
@@ -588,7 +639,7 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 	xdp_state_free(&xs);
 	if (err)
 		return err;
-	np_ep_unpin_all(n);
+	np_ep_detach_all(n);
 	tcx_detach(n);
 	pins_remove(n);
 	if (mkdir(n->pin_dir, 0700) && errno != EEXIST) {
@@ -617,7 +668,7 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 	if (err)
 		goto err_tc;
 	if (mode != NP_XDP_OFF) {
-		err = xdp_attach(&xh, ifname, ifindex, mode);
+		err = xdp_attach(n, pf_size, &xh, ifname, ifindex, mode);
 		if (err)
 			goto err_tc;
 		xdp_on = true;
@@ -635,6 +686,14 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 	err = np_node_cfg_write(n, &cfg);
 	if (err)
 		goto err_tc;
+	/* services: the uplink's addresses and the table sizes into np_node */
+	err = np_svc_node_init(n);
+	if (err)
+		goto err_tc;
+	/* The endpoints `down` kept: the caller counts them (np_ep_count()). */
+	err = np_ep_readopt_all(n);
+	if (err < 0)
+		np_warn("node %s: re-adopting the recorded endpoints: %s", n->name, strerror(-err));
 	xdp_release(&xh);
 	np_netdev__destroy(tc);
 	return 0;
@@ -666,8 +725,11 @@ int np_dp_down(struct np_node *n, int *endpoints)
 	if (!err && (err = abi_check(n, &cfg)))
 		return err;
 	had_state = cfg.flags & NP_NODE_F_UP;
-	/* Endpoints first: their pods fall back to the stack (devices and routes stay). */
-	err = np_ep_unpin_all(n);
+	/*
+	 * Endpoints first: their links go, their records stay for `up` to
+	 * re-adopt; the pods fall back to the stack (devices and routes stay).
+	 */
+	err = np_ep_detach_all(n);
 	if (err < 0)
 		return err;
 	if (endpoints)
@@ -696,6 +758,7 @@ int np_dp_down(struct np_node *n, int *endpoints)
 		if (d)
 			closedir(d);
 	}
+	np_svc_forget_all(n); /* services do not outlive their maps */
 	err = pins_remove(n);
 	if (err)
 		return err;
@@ -713,6 +776,7 @@ int np_dp_status(struct np_node *n, struct np_dp_status *st)
 	memset(st, 0, sizeof(*st));
 	if (!n->pin_exists)
 		return 0;
+	st->endpoints = np_ep_count(n);
 	err = np_node_cfg_read(n, &st->cfg);
 	if (err == -ENOENT)
 		return 0;
@@ -723,7 +787,6 @@ int np_dp_status(struct np_node *n, struct np_dp_status *st)
 	if (err)
 		return err;
 	st->up = st->cfg.flags & NP_NODE_F_UP;
-	st->endpoints = np_ep_count(n);
 	if (!tcx_state(n, &tcx_if, &st->tcx_prog_id))
 		st->tcx_uplink_in = tcx_if && tcx_if == st->cfg.uplink_ifindex;
 	if (!st->cfg.uplink_ifindex)
@@ -832,9 +895,9 @@ int np_dp_set_xdp_mode(struct np_node *n, enum np_xdp_mode mode, struct np_xdp_s
 	if (err)
 		goto out_back;
 	if (mode != NP_XDP_OFF)
-		err = xdp_attach(&next, ifname, ifindex, mode);
+		err = xdp_attach(n, cfg.pf_size, &next, ifname, ifindex, mode);
 	if (err && rep->from != NP_XDP_OFF) {
-		if (!xdp_attach(&back, ifname, ifindex, rep->from)) {
+		if (!xdp_attach(n, cfg.pf_size, &back, ifname, ifindex, rep->from)) {
 			rep->rolled_back = true;
 			np_err("xdp-mode: rolled back to %s on %s", np_xdp_mode_name(rep->from),
 			       ifname);

@@ -28,7 +28,9 @@
  * (np_ep_parse_pod_cidr()); `up` also loads the pod programs of
  * tc/np_pod.bpf.c once and pins them for `endpoint add`. Up again on the
  * same device with another pod range applies it while no endpoint exists
- * (-EBUSY otherwise) and still returns -EALREADY.
+ * (-EBUSY otherwise) and still returns -EALREADY. Endpoints kept by `down`
+ * are re-adopted (np_ep_readopt_all()); pods must contain their addresses
+ * (-ERANGE otherwise, nothing changed).
  */
 int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32 pf_size,
 	     const struct np_node_cfg *pods);
@@ -37,9 +39,10 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
  * Detach our XDP program (leaving other libxdp programs in the dispatcher),
  * the tcx link, and remove the pinned maps, the pin directory and the
  * node's libxdp directory when empty. -ENOENT when there was nothing to do.
- * Every endpoint's links are detached and unpinned first (*endpoints says
- * how many, when not NULL); their devices, addresses and routes stay, so
- * the pods fall back to the host stack.
+ * Every endpoint's links are detached and unpinned first, but its record
+ * stays in <pin_dir>/ep (*endpoints says how many, when not NULL) for `up`
+ * to re-adopt; their devices, addresses and routes stay, so the pods fall
+ * back to the host stack meanwhile. Without records no pin is left.
  */
 int np_dp_down(struct np_node *n, int *endpoints);
 
@@ -52,7 +55,7 @@ struct np_dp_status {
 	unsigned int xdp_mode; /* enum np_xdp_mode, as the kernel reports our program */
 	__u32 xdp_prog_id;     /* our program (inside libxdp's dispatcher) */
 	int xdp_others;	       /* other programs in the same dispatcher */
-	int endpoints;	       /* endpoints registered (directories under <pin_dir>/ep) */
+	int endpoints;	       /* endpoints registered, or (down) kept: dirs in <pin_dir>/ep */
 };
 /* Fill st; 0 also when the node is not up (st->up false). -EPROTO: other ABI. */
 int np_dp_status(struct np_node *n, struct np_dp_status *st);

@@ -735,6 +735,17 @@ static int maps_open(const struct np_node *n, struct ep_maps *m)
 	return -ENOENT;
 }
 
+/* Are the endpoint maps pinned (the node is up, or was interrupted)? */
+static bool maps_present(const struct np_node *n)
+{
+	int fd = np_node_map_open(n, NP_MAP_EP);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 static void ep_key(struct np_ep_key *k, int family, const void *addr)
 {
 	memset(k, 0, sizeof(*k));
@@ -940,6 +951,188 @@ static int check_node(const struct np_node *n, struct np_node_cfg *cfg)
 	return 0;
 }
 
+/* The pinned pod programs of the node; -1 for those not pinned. */
+struct ep_progs {
+	int from, pri, peer;
+};
+
+static void progs_open(const struct np_node *n, struct ep_progs *p)
+{
+	p->from = prog_open(n, NP_PIN_PROG_POD_FROM);
+	p->pri = prog_open(n, NP_PIN_PROG_NK_PRIMARY);
+	p->peer = prog_open(n, NP_PIN_PROG_NK_PEER);
+}
+
+static void progs_close(struct ep_progs *p)
+{
+	if (p->from >= 0)
+		close(p->from);
+	if (p->pri >= 0)
+		close(p->pri);
+	if (p->peer >= 0)
+		close(p->peer);
+	p->from = p->pri = p->peer = -1;
+}
+
+/*
+ * Register endpoint e (id, kind, nk_mode, host_ifindex, ip, name, netns set)
+ * in the maps with zeroed counters, attach the pod programs, pin the links
+ * under <pin_dir>/ep/<name>/ and write its metadata (replacing an old one:
+ * `up` re-adopting a recorded endpoint). On failure the map entries, links
+ * and the directory are gone again; the devices are the caller's.
+ */
+static int ep_install(const struct np_node *n, struct ep_maps *m, const struct ep_progs *p,
+		      const struct np_ep_info *e, const unsigned char *host_mac,
+		      const unsigned char *pod_mac)
+{
+	bool k4_in = false, k6_in = false, dev_in = false, dir_made = false;
+	struct np_endpoint val = { 0 };
+	struct np_ep_dev dev = { 0 };
+	char path[PATH_MAX];
+	struct np_ep_key k4, k6;
+	__u32 key;
+	int err;
+
+	dev.id = e->id;
+	dev.flags = e->kind == NP_EP_KIND_NETKIT ? NP_EP_F_NETKIT : 0;
+	if (e->kind == NP_EP_KIND_VETH || e->nk_mode == NP_NK_MODE_L2)
+		dev.flags |= NP_EP_F_L2;
+	if (e->ip.has4)
+		memcpy(dev.ip4, &e->ip.ip4, 4);
+	if (e->ip.has6)
+		memcpy(dev.ip6, &e->ip.ip6, 16);
+	if (dev.flags & NP_EP_F_L2) {
+		memcpy(dev.pod_mac, pod_mac, 6);
+		memcpy(dev.host_mac, host_mac, 6);
+	}
+	/* ---- register: counters, then the device, then its addresses ---- */
+	err = stats_zero(m->stats, e->id);
+	if (err) {
+		np_err("zero %s[%u]: %s", NP_MAP_EP_STATS, e->id, strerror(-err));
+		return err;
+	}
+	key = (__u32)e->host_ifindex;
+	if (bpf_map_update_elem(m->devs, &key, &dev, BPF_NOEXIST)) {
+		err = -errno;
+		np_err("add %s[%d] for %s: %s", NP_MAP_EP_DEV, e->host_ifindex, e->name,
+		       strerror(-err));
+		return err;
+	}
+	dev_in = true;
+	val.id = e->id;
+	val.ifindex = key;
+	val.flags = dev.flags;
+	memcpy(val.pod_mac, dev.pod_mac, 6);
+	memcpy(val.host_mac, dev.host_mac, 6);
+	if (e->ip.has4) {
+		ep_key(&k4, AF_INET, &e->ip.ip4);
+		if (bpf_map_update_elem(m->eps, &k4, &val, BPF_NOEXIST)) {
+			err = -errno;
+			np_err("add %s entry for %s: %s", NP_MAP_EP, e->name, strerror(-err));
+			goto err;
+		}
+		k4_in = true;
+	}
+	if (e->ip.has6) {
+		ep_key(&k6, AF_INET6, &e->ip.ip6);
+		if (bpf_map_update_elem(m->eps, &k6, &val, BPF_NOEXIST)) {
+			err = -errno;
+			np_err("add %s entry for %s: %s", NP_MAP_EP, e->name, strerror(-err));
+			goto err;
+		}
+		k6_in = true;
+	}
+
+	/* ---- attach and pin ---- */
+	err = ep_path(n, NULL, NULL, path, sizeof(path));
+	if (!err && mkdir(path, 0700) && errno != EEXIST)
+		err = -errno;
+	if (!err && !ep_path(n, e->name, NULL, path, sizeof(path)) && mkdir(path, 0700) &&
+	    errno != EEXIST)
+		err = -errno;
+	if (err) {
+		np_err("create %s: %s", path, strerror(-err));
+		goto err;
+	}
+	dir_made = true;
+	if (e->kind == NP_EP_KIND_VETH) {
+		err = link_attach_pin(n, e->name, LINK_FROM, p->from, e->host_ifindex,
+				      BPF_TCX_INGRESS, "tcx ingress");
+	} else {
+		err = link_attach_pin(n, e->name, LINK_NK_PRIMARY, p->pri, e->host_ifindex,
+				      BPF_NETKIT_PRIMARY, "netkit primary");
+		if (!err)
+			err = link_attach_pin(n, e->name, LINK_NK_PEER, p->peer, e->host_ifindex,
+					      BPF_NETKIT_PEER, "netkit peer");
+	}
+	if (!err && !ep_path(n, e->name, META, path, sizeof(path)) && unlink(path) &&
+	    errno != ENOENT) {
+		err = -errno;
+		np_err("replace endpoint metadata %s: %s", path, strerror(-err));
+	}
+	if (!err)
+		err = meta_write(n, e);
+	if (!err)
+		return 0;
+err:
+	if (dir_made)
+		ep_dir_remove(n, e->name);
+	if (k6_in)
+		bpf_map_delete_elem(m->eps, &k6);
+	if (k4_in)
+		bpf_map_delete_elem(m->eps, &k4);
+	if (dev_in)
+		bpf_map_delete_elem(m->devs, &key);
+	return err;
+}
+
+/* Does netns ns have a device named dev? 1 yes, 0 no, -errno. Returns in the calling netns. */
+static int netns_has_dev(const char *ns, const char *dev)
+{
+	int saved, err, rerr;
+
+	saved = np_netns_save();
+	if (saved < 0) {
+		np_err("open the current netns: %s", strerror(-saved));
+		return saved;
+	}
+	err = np_netns_enter(ns);
+	if (err)
+		np_err("enter netns %s: %s", ns, strerror(-err));
+	else
+		err = np_nl_link_index(dev) > 0;
+	rerr = np_netns_return(saved);
+	if (rerr) {
+		np_err("return to the node's netns: %s", strerror(-rerr));
+		return rerr;
+	}
+	return err;
+}
+
+/* The MAC of dev in netns ns. Returns in the calling netns. */
+static int netns_dev_mac(const char *ns, const char *dev, unsigned char *mac)
+{
+	struct np_nl_link li;
+	int saved, err, rerr;
+
+	saved = np_netns_save();
+	if (saved < 0)
+		return saved;
+	err = np_netns_enter(ns);
+	if (!err)
+		err = np_nl_link_get(dev, &li);
+	if (!err && li.has_mac)
+		memcpy(mac, li.mac, 6);
+	else if (!err)
+		err = -ENODATA;
+	rerr = np_netns_return(saved);
+	if (rerr) {
+		np_err("return to the node's netns: %s", strerror(-rerr));
+		return rerr;
+	}
+	return err;
+}
+
 static const char *kernel_release(void)
 {
 	static struct utsname u;
@@ -951,19 +1144,16 @@ static const char *kernel_release(void)
 
 int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_info *out)
 {
-	int prog_from = -1, prog_pri = -1, prog_peer = -1, ifindex = 0, err;
+	struct ep_progs p = { -1, -1, -1 };
 	struct ep_maps m = { -1, -1, -1 };
 	struct np_pod_link_info li;
 	struct np_pod_link pl = { 0 };
 	struct np_node_cfg cfg;
 	struct np_nl_link up;
-	struct np_ep_dev dev = { 0 };
-	struct np_endpoint val = { 0 };
-	struct np_ep_key k4, k6;
-	bool k4_in = false, k6_in = false, dev_in = false, dir_made = false;
 	char msg[256], path[PATH_MAX], name[16];
 	struct stat st;
-	__u32 id, key;
+	__u32 id;
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	/* ---- validate: nothing changes before all of this passed ---- */
@@ -1007,6 +1197,14 @@ int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_in
 		np_err("--netkit-mode applies to --dev netkit only");
 		return -EINVAL;
 	}
+	err = netns_has_dev(o->netns, NP_EP_POD_DEV);
+	if (err < 0)
+		return err;
+	if (err) {
+		np_err("namespace %s already has an interface %s (one endpoint per pod namespace)",
+		       o->netns, NP_EP_POD_DEV);
+		return -EEXIST;
+	}
 	err = maps_open(n, &m);
 	if (err)
 		return err;
@@ -1046,10 +1244,8 @@ int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_in
 		       strerror(-err));
 		goto out_maps;
 	}
-	prog_from = prog_open(n, NP_PIN_PROG_POD_FROM);
-	prog_pri = prog_open(n, NP_PIN_PROG_NK_PRIMARY);
-	prog_peer = prog_open(n, NP_PIN_PROG_NK_PEER);
-	if (o->kind == NP_EP_KIND_VETH && prog_from < 0) {
+	progs_open(n, &p);
+	if (o->kind == NP_EP_KIND_VETH && p.from < 0) {
 		np_err("node %s has no pod program pinned (%s/%s): run `nodepath down` and `up` "
 		       "with this nodepath",
 		       n->name, n->pin_dir, NP_PIN_PROG_POD_FROM);
@@ -1072,7 +1268,7 @@ int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_in
 	pl.l2 = o->nk_mode == NP_NK_MODE_L2;
 	out->kind = o->kind;
 	/* auto: netkit only when the kernel has it and its programs are pinned. */
-	if (o->kind == NP_EP_KIND_AUTO && (prog_pri < 0 || prog_peer < 0)) {
+	if (o->kind == NP_EP_KIND_AUTO && (p.pri < 0 || p.peer < 0)) {
 		out->kind = NP_EP_KIND_VETH;
 		if (!o->quiet)
 			printf("auto: netkit programs not loaded on node %s, using veth\n",
@@ -1093,7 +1289,7 @@ int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_in
 			printf("auto: netkit unavailable in kernel %s, using veth\n",
 			       kernel_release());
 		out->kind = pl.kind = NP_EP_KIND_VETH;
-		err = prog_from < 0 ? -ENOENT : np_pod_link_create(&pl, &li);
+		err = p.from < 0 ? -ENOENT : np_pod_link_create(&pl, &li);
 		if (err == -ENOENT)
 			np_err("node %s has no pod program pinned (%s/%s)", n->name, n->pin_dir,
 			       NP_PIN_PROG_POD_FROM);
@@ -1102,11 +1298,10 @@ int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_in
 	}
 	if (err)
 		goto out_progs;
-	ifindex = li.host_ifindex;
-	out->host_ifindex = ifindex;
+	out->host_ifindex = li.host_ifindex;
 	out->nk_mode = out->kind == NP_EP_KIND_NETKIT ? (pl.l2 ? NP_NK_MODE_L2 : NP_NK_MODE_L3)
 						      : NP_NK_MODE_NONE;
-	if (out->kind == NP_EP_KIND_NETKIT && (prog_pri < 0 || prog_peer < 0)) {
+	if (out->kind == NP_EP_KIND_NETKIT && (p.pri < 0 || p.peer < 0)) {
 		np_err("node %s has no netkit programs pinned (%s/%s): the kernel refused them "
 		       "at `up`",
 		       n->name, n->pin_dir, NP_PIN_PROG_NK_PRIMARY);
@@ -1114,100 +1309,14 @@ int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_in
 		goto err_dev;
 	}
 
-	/* ---- register: counters, then the device, then its addresses ---- */
-	dev.id = id;
-	dev.flags = out->kind == NP_EP_KIND_NETKIT ? NP_EP_F_NETKIT : 0;
-	if (out->kind == NP_EP_KIND_VETH || pl.l2)
-		dev.flags |= NP_EP_F_L2;
-	if (out->ip.has4)
-		memcpy(dev.ip4, &out->ip.ip4, 4);
-	if (out->ip.has6)
-		memcpy(dev.ip6, &out->ip.ip6, 16);
-	if (dev.flags & NP_EP_F_L2) {
-		memcpy(dev.pod_mac, li.pod_mac, 6);
-		memcpy(dev.host_mac, li.host_mac, 6);
-	}
-	err = stats_zero(m.stats, id);
-	if (err) {
-		np_err("zero %s[%u]: %s", NP_MAP_EP_STATS, id, strerror(-err));
-		goto err_dev;
-	}
-	key = (__u32)ifindex;
-	if (bpf_map_update_elem(m.devs, &key, &dev, BPF_NOEXIST)) {
-		err = -errno;
-		np_err("add %s[%d] for %s: %s", NP_MAP_EP_DEV, ifindex, name, strerror(-err));
-		goto err_dev;
-	}
-	dev_in = true;
-	val.id = id;
-	val.ifindex = (__u32)ifindex;
-	val.flags = dev.flags;
-	memcpy(val.pod_mac, dev.pod_mac, 6);
-	memcpy(val.host_mac, dev.host_mac, 6);
-	if (out->ip.has4) {
-		ep_key(&k4, AF_INET, &out->ip.ip4);
-		if (bpf_map_update_elem(m.eps, &k4, &val, BPF_NOEXIST)) {
-			err = -errno;
-			np_err("add %s entry for %s: %s", NP_MAP_EP, name, strerror(-err));
-			goto err_maps;
-		}
-		k4_in = true;
-	}
-	if (out->ip.has6) {
-		ep_key(&k6, AF_INET6, &out->ip.ip6);
-		if (bpf_map_update_elem(m.eps, &k6, &val, BPF_NOEXIST)) {
-			err = -errno;
-			np_err("add %s entry for %s: %s", NP_MAP_EP, name, strerror(-err));
-			goto err_maps;
-		}
-		k6_in = true;
-	}
-
-	/* ---- attach and pin ---- */
-	err = ep_path(n, NULL, NULL, path, sizeof(path));
-	if (!err && mkdir(path, 0700) && errno != EEXIST)
-		err = -errno;
-	if (!err && !ep_path(n, name, NULL, path, sizeof(path)) && mkdir(path, 0700))
-		err = -errno;
-	if (err) {
-		np_err("create %s: %s", path, strerror(-err));
-		goto err_maps;
-	}
-	dir_made = true;
-	if (out->kind == NP_EP_KIND_VETH) {
-		err = link_attach_pin(n, name, LINK_FROM, prog_from, ifindex, BPF_TCX_INGRESS,
-				      "tcx ingress");
-	} else {
-		err = link_attach_pin(n, name, LINK_NK_PRIMARY, prog_pri, ifindex,
-				      BPF_NETKIT_PRIMARY, "netkit primary");
-		if (!err)
-			err = link_attach_pin(n, name, LINK_NK_PEER, prog_peer, ifindex,
-					      BPF_NETKIT_PEER, "netkit peer");
-	}
+	/* ---- register, attach, pin ---- */
+	err = ep_install(n, &m, &p, out, li.host_mac, li.pod_mac);
 	if (!err)
-		err = meta_write(n, out);
-	if (err)
-		goto err_maps;
-	goto out_progs;
-
-err_maps:
-	if (dir_made)
-		ep_dir_remove(n, name);
-	if (k6_in)
-		bpf_map_delete_elem(m.eps, &k6);
-	if (k4_in)
-		bpf_map_delete_elem(m.eps, &k4);
-	if (dev_in)
-		bpf_map_delete_elem(m.devs, &key);
+		goto out_progs;
 err_dev:
 	np_nl_link_del(name);
 out_progs:
-	if (prog_from >= 0)
-		close(prog_from);
-	if (prog_pri >= 0)
-		close(prog_pri);
-	if (prog_peer >= 0)
-		close(prog_peer);
+	progs_close(&p);
 out_maps:
 	maps_close(&m);
 	return err;
@@ -1243,6 +1352,7 @@ int np_ep_del(struct np_node *n, const char *name, const char *ip, struct np_ep_
 	char path[PATH_MAX], msg[256];
 	struct np_ep_dev dev;
 	struct stat st;
+	bool down;
 	__u32 key;
 	int err, ret = 0;
 
@@ -1283,7 +1393,8 @@ int np_ep_del(struct np_node *n, const char *name, const char *ip, struct np_ep_
 	err = ep_dir_remove(n, name);
 	if (err)
 		return err;
-	if (!maps_open(n, &m)) {
+	down = !maps_present(n);
+	if (!down && !maps_open(n, &m)) {
 		key = (__u32)out->host_ifindex;
 		if (out->host_ifindex && !bpf_map_lookup_elem(m.devs, &key, &dev))
 			maps_unregister(&m, out->host_ifindex, &dev);
@@ -1295,6 +1406,9 @@ int np_ep_del(struct np_node *n, const char *name, const char *ip, struct np_ep_
 		if (err)
 			ret = err;
 	}
+	/* Down and no record left: nothing of the node remains pinned. */
+	if (down && !ep_path(n, NULL, NULL, path, sizeof(path)) && !rmdir(path))
+		rmdir(n->pin_dir);
 	return ret;
 }
 
@@ -1324,7 +1438,8 @@ static int list_cb(const struct np_node *n, const char *name, void *arg)
 		a->v = p;
 		a->cap = a->cap ? a->cap * 2 : 16;
 	}
-	stats_sum(a->m->stats, e.id, &e.stats);
+	if (a->m->stats >= 0)
+		stats_sum(a->m->stats, e.id, &e.stats);
 	a->v[a->n++] = e;
 	return 0;
 }
@@ -1346,8 +1461,8 @@ int np_ep_list(struct np_node *n, struct np_ep_info **out, size_t *count)
 	*count = 0;
 	if (!n->pin_exists)
 		return 0;
-	err = maps_open(n, &m);
-	if (err)
+	/* Down: the records `down` kept, with no counters. */
+	if (maps_present(n) && (err = maps_open(n, &m)))
 		return err;
 	ep_each(n, list_cb, &a);
 	maps_close(&m);
@@ -1362,32 +1477,235 @@ int np_ep_list(struct np_node *n, struct np_ep_info **out, size_t *count)
 	return 0;
 }
 
-/* ---- down ------------------------------------------------------------- */
+/* ---- down and up again ------------------------------------------------- */
 
-static int unpin_cb(const struct np_node *n, const char *name, void *arg)
+struct detach_acc {
+	int kept;
+	int err;
+};
+
+static int detach_cb(const struct np_node *n, const char *name, void *arg)
 {
-	int *count = arg;
+	static const char *const links[] = { LINK_FROM, LINK_NK_PRIMARY, LINK_NK_PEER };
+	struct detach_acc *a = arg;
+	struct np_ep_info e;
+	char path[PATH_MAX];
+	int err;
 
-	if (ep_dir_remove(n, name))
-		return -EIO;
-	(*count)++;
+	if (meta_read(n, name, &e)) {
+		/* Half-made (an interrupted add): nothing to keep. */
+		err = ep_dir_remove(n, name);
+		if (err)
+			a->err = err;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		if (ep_path(n, name, links[i], path, sizeof(path)))
+			return -ENAMETOOLONG;
+		err = link_unpin(path);
+		if (err)
+			a->err = err;
+	}
+	a->kept++;
 	return 0;
 }
 
-int np_ep_unpin_all(struct np_node *n)
+int np_ep_detach_all(struct np_node *n)
 {
+	struct detach_acc a = { 0 };
 	char path[PATH_MAX];
-	int count = 0, err;
+	int err;
 
-	err = ep_each(n, unpin_cb, &count);
+	err = ep_each(n, detach_cb, &a);
 	if (err)
 		return err;
-	if (!ep_path(n, NULL, NULL, path, sizeof(path)) && rmdir(path) && errno != ENOENT) {
+	if (a.err)
+		return a.err;
+	/* No record left: the directory goes, so that `down` leaves no pin behind. */
+	if (!a.kept && !ep_path(n, NULL, NULL, path, sizeof(path)) && rmdir(path) &&
+	    errno != ENOENT) {
 		err = -errno;
 		np_err("remove %s: %s", path, strerror(-err));
 		return err;
 	}
-	return count;
+	return a.kept;
+}
+
+struct records {
+	struct np_ep_info *v;
+	size_t n, cap;
+	int err;
+	size_t bad; /* unreadable records */
+};
+
+static int records_cb(const struct np_node *n, const char *name, void *arg)
+{
+	struct records *r = arg;
+	struct np_ep_info e;
+	void *p;
+
+	if (meta_read(n, name, &e)) {
+		r->bad++;
+		e.id = 0; /* kept, to be dropped with a warning */
+	}
+	if (r->n == r->cap) {
+		p = realloc(r->v, (r->cap ? r->cap * 2 : 16) * sizeof(*r->v));
+		if (!p) {
+			r->err = -ENOMEM;
+			return 1;
+		}
+		r->v = p;
+		r->cap = r->cap ? r->cap * 2 : 16;
+	}
+	r->v[r->n++] = e;
+	return 0;
+}
+
+/* Every record under <pin_dir>/ep, sorted by the id it had. */
+static int records_get(const struct np_node *n, struct records *r)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = ep_each(n, records_cb, r);
+	if (!err)
+		err = r->err;
+	if (err) {
+		free(r->v);
+		r->v = NULL;
+		return err;
+	}
+	if (r->n)
+		qsort(r->v, r->n, sizeof(*r->v), by_id);
+	return 0;
+}
+
+int np_ep_check_records(const struct np_node *n, const struct np_node_cfg *pods)
+{
+	static const struct np_node_cfg none;
+	struct records r;
+	char msg[256];
+	int err;
+
+	err = records_get(n, &r);
+	if (err)
+		return err;
+	if (!pods)
+		pods = &none;
+	for (size_t i = 0; !err && i < r.n; i++) {
+		const struct np_ep_info *e = &r.v[i];
+
+		/* Unreadable records and those whose device is gone are dropped by `up`. */
+		if (!e->id || np_nl_link_index(e->name) <= 0)
+			continue;
+		if (e->ip.has4)
+			err = np_ep_check_addr(pods, n->name, AF_INET, &e->ip.ip4, msg,
+					       sizeof(msg));
+		if (!err && e->ip.has6)
+			err = np_ep_check_addr(pods, n->name, AF_INET6, &e->ip.ip6, msg,
+					       sizeof(msg));
+		if (err && pods == &none) {
+			np_err("node %s keeps endpoint %s (recorded by `down`); `up` needs "
+			       "--pod-cidr with a range that contains its addresses (or delete "
+			       "it first: nodepath%s%s endpoint del --name %s)",
+			       n->name, e->name, n->is_ns ? " --node " : "",
+			       n->is_ns ? n->name : "", e->name);
+			err = -ERANGE;
+		} else if (err) {
+			np_err("node %s keeps endpoint %s (recorded by `down`), but %s; `up "
+			       "--pod-cidr` must contain the recorded endpoints' addresses (or "
+			       "delete it first: nodepath%s%s endpoint del --name %s)",
+			       n->name, e->name, msg, n->is_ns ? " --node " : "",
+			       n->is_ns ? n->name : "", e->name);
+			err = -ERANGE;
+		}
+	}
+	free(r.v);
+	return err;
+}
+
+/* Re-register, re-attach and re-pin one recorded endpoint. */
+static int readopt_one(struct np_node *n, struct ep_maps *m, const struct ep_progs *p,
+		       struct np_ep_info *e)
+{
+	unsigned char pod_mac[6] = { 0 };
+	bool l2 = e->kind == NP_EP_KIND_VETH || e->nk_mode == NP_NK_MODE_L2;
+	struct np_nl_link li;
+	int err;
+
+	if (!e->id) {
+		np_warn("endpoint %s on node %s has no readable record; dropping it", e->name,
+			n->name);
+		return -EBADMSG;
+	}
+	if (np_nl_link_get(e->name, &li)) {
+		np_warn("endpoint %s on node %s: its device %s is gone %s; dropping its record",
+			e->name, n->name, e->name, np_node_where(n));
+		return -ENODEV;
+	}
+	if (l2) {
+		err = netns_dev_mac(e->netns, NP_EP_POD_DEV, pod_mac);
+		if (err) {
+			np_warn("endpoint %s on node %s: cannot read %s in netns %s (%s); dropping "
+				"its record (device %s stays)",
+				e->name, n->name, NP_EP_POD_DEV, e->netns, strerror(-err), e->name);
+			return err;
+		}
+	}
+	if ((e->kind == NP_EP_KIND_VETH && p->from < 0) ||
+	    (e->kind == NP_EP_KIND_NETKIT && (p->pri < 0 || p->peer < 0))) {
+		np_warn("endpoint %s on node %s: no %s programs pinned; dropping its record "
+			"(device %s stays)",
+			e->name, n->name, np_ep_kind_name(e->kind), e->name);
+		return -ENOENT;
+	}
+	e->id = id_alloc(m->devs);
+	if (!e->id) {
+		np_warn("endpoint %s on node %s: no free endpoint id; dropping its record", e->name,
+			n->name);
+		return -ENOSPC;
+	}
+	e->host_ifindex = li.ifindex;
+	err = ep_install(n, m, p, e, li.mac, pod_mac);
+	if (err)
+		np_warn("endpoint %s on node %s: re-adopting failed (%s); dropping its record "
+			"(device %s stays)",
+			e->name, n->name, strerror(-err), e->name);
+	return err;
+}
+
+int np_ep_readopt_all(struct np_node *n)
+{
+	struct ep_progs p = { -1, -1, -1 };
+	struct ep_maps m = { -1, -1, -1 };
+	char path[PATH_MAX];
+	struct records r;
+	int err, count = 0;
+
+	err = records_get(n, &r);
+	if (err)
+		return err;
+	if (!r.n)
+		return 0;
+	err = maps_open(n, &m);
+	if (err)
+		goto out;
+	progs_open(n, &p);
+	for (size_t i = 0; i < r.n; i++) {
+		if (!readopt_one(n, &m, &p, &r.v[i])) {
+			count++;
+			continue;
+		}
+		ep_dir_remove(n, r.v[i].name);
+	}
+	progs_close(&p);
+	maps_close(&m);
+	if (!count && !ep_path(n, NULL, NULL, path, sizeof(path)))
+		rmdir(path);
+	err = count;
+out:
+	free(r.v);
+	return err;
 }
 
 static int count_cb(const struct np_node *n, const char *name, void *arg)

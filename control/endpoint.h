@@ -141,15 +141,30 @@ int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_in
  * links, map entries, counters, devices, routes, pins. -ENOENT: no such one.
  */
 int np_ep_del(struct np_node *n, const char *name, const char *ip, struct np_ep_info *out);
-/* All endpoints, sorted by id; *out is malloc'ed (free it). */
+/* All endpoints, sorted by id; *out is malloc'ed (free it). While the node is down: the kept records, counters zero. */
 int np_ep_list(struct np_node *n, struct np_ep_info **out, size_t *count);
 /*
- * Detach and unpin every endpoint's links and remove <pin_dir>/ep (for
- * `down`); devices, addresses and routes stay. Returns how many endpoints
- * it saw (>= 0) or -errno.
+ * `down`: detach and unpin every endpoint's links but keep its record
+ * (<pin_dir>/ep/<name>/meta), so that `up` re-adopts it; devices, addresses
+ * and routes stay and the pods fall back to the host stack. Half-made
+ * records go; <pin_dir>/ep goes when no record is left. Returns how many
+ * records it kept (>= 0) or -errno.
  */
-int np_ep_unpin_all(struct np_node *n);
-/* How many endpoints the node has (directories under <pin_dir>/ep). */
+int np_ep_detach_all(struct np_node *n);
+/*
+ * Before `up` changes anything: every kept record whose device still exists
+ * must have its addresses inside pods (NULL: no range). 0, or -ERANGE logged.
+ */
+int np_ep_check_records(const struct np_node *n, const struct np_node_cfg *pods);
+/*
+ * After `up`: re-register every kept record whose devices still exist in
+ * the maps (fresh ids, zeroed counters, the pod MAC read again), re-attach
+ * and pin its links, rewrite its record. A record that cannot be adopted
+ * (device gone, ...) is dropped with a warning naming it. Returns how many
+ * were re-adopted (>= 0) or -errno.
+ */
+int np_ep_readopt_all(struct np_node *n);
+/* How many endpoints the node has or (down) keeps: directories under <pin_dir>/ep. */
 int np_ep_count(const struct np_node *n);
 
 #endif /* NP_ENDPOINT_H */

@@ -20,6 +20,7 @@
 
 #include "datapath.h"
 #include "endpoint.h"
+#include "ethtool.h"
 #include "lab.h"
 #include "log.h"
 #include "netns.h"
@@ -528,6 +529,18 @@ static int veth_link(const char *here, const char *dev, const char *master, cons
 	err = link_prepare(dev);
 	if (!err && master)
 		err = np_nl_link_set_master(dev, master);
+	/*
+	 * GRO on the fabric side: the veth then runs NAPI, which is what takes
+	 * the xdp_frames a node's native XDP sends with XDP_TX (or redirects)
+	 * out of its uplink; without NAPI (no GRO, no XDP program) the peer
+	 * refuses them and they never reach br0. Clients' ports alike.
+	 */
+	if (!err) {
+		err = np_dev_set_gro(dev, true);
+		if (err)
+			np_err("set GRO on for %s in netns %s (SIOCETHTOOL): %s", dev, here,
+			       strerror(-err));
+	}
 	if (!err)
 		err = np_nl_link_set_up(dev, true);
 	return err;
@@ -670,7 +683,10 @@ static int build_pod(const struct lab *l, unsigned int n, unsigned int k, bool q
 /* Exit status of node_datapath()'s child when its pods are netkit endpoints. */
 #define CHILD_NETKIT 64
 
-/* The child's half of node_datapath(): `up` on the uplink, then `endpoint add` per pod. */
+/*
+ * The child's half of node_datapath(): `up` on the uplink, then `endpoint
+ * add` per pod. 0 or CHILD_NETKIT on success, else -errno (logged here).
+ */
 static int node_datapath_child(const struct lab *l, unsigned int n, enum np_ep_kind kind,
 			       bool quiet)
 {
@@ -684,17 +700,19 @@ static int node_datapath_child(const struct lab *l, unsigned int n, enum np_ep_k
 
 	ns_node(l, n, ns);
 	snprintf(cidr, sizeof(cidr), "198.19.%u.0/24,fd00:19:%u::/64", n, n);
-	if (np_ep_parse_pod_cidr(cidr, &pods, msg, sizeof(msg))) {
+	err = np_ep_parse_pod_cidr(cidr, &pods, msg, sizeof(msg));
+	if (err) {
 		np_err("%s", msg);
-		return 1;
+		return err;
 	}
-	if (np_node_open(ns, NP_NODE_CREATE | NP_NODE_LOCK, &node))
-		return 1;
+	err = np_node_open(ns, NP_NODE_CREATE | NP_NODE_LOCK, &node);
+	if (err)
+		return err;
 	err = np_dp_up(&node, "uplink", NP_XDP_NATIVE, NP_PF_DEFAULT_SIZE, &pods);
 	if (err) {
 		np_node_discard(&node);
 		np_node_close(&node);
-		return 1;
+		return err;
 	}
 	progress(quiet, ns, "nodepath up: uplink, XDP native + tcx, pod range %s", cidr);
 	e.kind = kind;
@@ -717,40 +735,68 @@ static int node_datapath_child(const struct lab *l, unsigned int n, enum np_ep_k
 	}
 	np_node_close(&node);
 	if (err)
-		return 1;
+		return err;
 	return e.kind == NP_EP_KIND_NETKIT ? CHILD_NETKIT : 0;
 }
 
 /*
  * Bring node n's datapath up and make its pods endpoints, in a child
  * process: libxdp reads its bpffs directory (LIBXDP_BPFFS, per node) once
- * per process. *kind: what the pods became.
+ * per process. *kind: what the pods became. The child logs why it failed
+ * and sends its -errno through a pipe, so the lab's summary names the cause.
  */
 static int node_datapath(const struct lab *l, unsigned int n, enum np_ep_kind *kind, bool quiet)
 {
-	int status;
+	int status, fds[2], child_err = 0;
+	ssize_t got;
 	pid_t pid;
 
+	if (pipe(fds)) {
+		np_err("pipe for node %u: %s", n, strerror(errno));
+		return -errno;
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
-		np_err("fork for node %u: %s", n, strerror(errno));
-		return -errno;
+		status = -errno;
+		np_err("fork for node %u: %s", n, strerror(-status));
+		close(fds[0]);
+		close(fds[1]);
+		return status;
 	}
 	if (pid == 0) {
+		close(fds[0]);
 		status = node_datapath_child(l, n, *kind, quiet);
+		if (status < 0 && write(fds[1], &status, sizeof(status)) != sizeof(status))
+			status = -EIO;
 		fflush(stdout);
 		fflush(stderr);
-		_exit(status);
+		_exit(status < 0 ? 1 : status);
 	}
+	close(fds[1]);
+	do
+		got = read(fds[0], &child_err, sizeof(child_err));
+	while (got < 0 && errno == EINTR);
+	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	if (!WIFEXITED(status) || (WEXITSTATUS(status) && WEXITSTATUS(status) != CHILD_NETKIT))
-		return -EIO; /* the child said why */
-	*kind = WEXITSTATUS(status) == CHILD_NETKIT ? NP_EP_KIND_NETKIT : NP_EP_KIND_VETH;
-	return 0;
+	if (WIFEXITED(status) && (!WEXITSTATUS(status) || WEXITSTATUS(status) == CHILD_NETKIT)) {
+		*kind = WEXITSTATUS(status) == CHILD_NETKIT ? NP_EP_KIND_NETKIT : NP_EP_KIND_VETH;
+		return 0;
+	}
+	if (got != sizeof(child_err) || child_err >= 0) {
+		/* It died without a word (a signal, or a failed write). */
+		if (WIFSIGNALED(status))
+			np_err("node %u: datapath child killed by signal %d", n, WTERMSIG(status));
+		else
+			np_err("node %u: datapath child exited with status %d", n,
+			       WEXITSTATUS(status));
+		return -ECHILD;
+	}
+	np_err("node %u: datapath up failed (see above)", n);
+	return child_err;
 }
 
 static int build_node(const struct lab *l, unsigned int n, bool quiet)

@@ -22,6 +22,10 @@ const char *const np_stat_names[] = {
 	[NP_STAT_TO_STACK] = "to_stack",
 	[NP_STAT_ARP_REPLY] = "arp_reply",
 	[NP_STAT_ND_REPLY] = "nd_reply",
+	[NP_STAT_LB_NEW] = "lb_new",
+	[NP_STAT_LB_CT_HIT] = "lb_ct_hit",
+	[NP_STAT_LB_REVNAT] = "lb_revnat",
+	[NP_STAT_LB_TX] = "lb_tx",
 	[NP_DROP_PF_DENY] = "pf_deny",
 	[NP_DROP_PF_RATE] = "pf_rate",
 	[NP_DROP_L2_TRUNC] = "l2_trunc",
@@ -48,6 +52,10 @@ const char *const np_stat_names[] = {
 	[NP_DROP_ARP_BAD] = "arp_bad",
 	[NP_DROP_FIB] = "fib",
 	[NP_DROP_REDIRECT] = "redirect",
+	[NP_DROP_NO_BACKEND] = "no_backend",
+	[NP_DROP_SRC_RANGE] = "src_range",
+	[NP_DROP_SNAT_PORTS] = "snat_ports",
+	[NP_DROP_LB_FRAG] = "lb_frag",
 };
 
 const size_t np_stat_names_count = sizeof(np_stat_names) / sizeof(np_stat_names[0]);

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# `make demo`: the walking skeleton in two minutes on a lab named "demo".
-# A prefilter deny on node1's uplink, seen by real traffic; a live XDP
+# `make demo`: nodepath in two minutes on a lab named "demo".
+# A prefilter deny on node1's uplink, seen by real traffic; pods talking
+# through the datapath (endpoints, redirect_peer/neigh); a LoadBalancer VIP
+# balancing curls over node1's two pods (services, Maglev); a live XDP
 # native -> generic -> native switch under a flow; the counters; drop rates
 # of the prefilter in XDP native, XDP generic and tc only next to the XDP_DROP
 # floor (bench/prefilter.sh, live XDP frames); then everything is taken down
@@ -26,6 +28,12 @@ die() {
 [ -x "$NP_UDP" ] || die "$NP_UDP is not built (make build/tests/tools/np_udp)"
 [ -x "$top/build/bench/np_gen" ] || die "build/bench/np_gen is not built (make build/bench/np_gen)"
 t_start=$(date +%s.%N)
+
+# The device kind the lab picked for node1's pods (veth here; netkit where the kernel has it).
+ep_kind_line() {
+	np --node "$N1" endpoint list --json 2>/dev/null |
+		"$NP_PY" -c 'import json,sys; d=json.load(sys.stdin); print(", ".join(sorted({e["dev"] for e in d})) or "none")' 2>/dev/null
+}
 
 step "lab up: fabric, 2 clients, node1 and node2 in network namespaces"
 e2e_lab_up "$LAB" --clients 2 || die "lab up failed: $NP_ERR"
@@ -70,6 +78,47 @@ bg_wait "$rpid" 15
 sent=$(awk '/^sent/ {print $2}' "$E2E_TMP/demo.send.out")
 got=$(awk '/^received/ {print $2}' "$E2E_TMP/demo.recv.out")
 say "client2 flow across both switches: ${got:-?}/${sent:-?} received"
+
+step "pods talk through the datapath (endpoints: $(ep_kind_line); tcx + bpf_redirect_peer/neigh)"
+np --node "$N1" endpoint list 2>&1 | sed 's/^/   /'
+P1=$LAB-node1-pod1 P2=$LAB-node1-pod2 Q1=$LAB-node2-pod1
+P2V4=198.19.1.12 P2V6=fd00:19:1::12 Q1V4=198.19.2.11 P1V4=198.19.1.11
+ttl=$(in_ns "$P1" ping -c 1 -W 2 "$P2V4" 2>/dev/null | sed -n 's/.* ttl=\([0-9]*\).*/\1/p')
+say "node1 pod1 -> pod2 ($P2V4): ping reply ttl=${ttl:-none} (64: no hop through a router)"
+ttl=$(in_ns "$P1" ping -c 1 -W 2 "$P2V6" 2>/dev/null | sed -n 's/.* ttl=\([0-9]*\).*/\1/p')
+say "node1 pod1 -> pod2 ($P2V6): ping reply hlim=${ttl:-none}"
+if tcp_probe "$P1" "$P2" "$P2V4"; then t="connected"; else t="no connection"; fi
+say "node1 pod1 -> pod2: TCP $t"
+r=$(in_ns "$C2" ping -q -c 3 -i 0.2 -w 2 "$P1V4" 2>/dev/null | awk -F', ' '/received/ {print $2}')
+say "client2 -> node1 pod1 ($P1V4), delivered from the uplink: ping ${r:-0 received} of 3"
+r=$(in_ns "$P1" ping -q -c 3 -i 0.2 -w 2 "$Q1V4" 2>/dev/null | awk -F', ' '/received/ {print $2}')
+say "node1 pod1 -> node2 pod1 ($Q1V4), across the fabric: ping ${r:-0 received} of 3"
+port=$(next_port)
+bg_start demo.iperf in_ns "$P2" iperf3 -s -1 -B "$P2V4" -p "$port"
+sleep 0.5
+gbps=$(in_ns "$P1" timeout 10 iperf3 -c "$P2V4" -p "$port" -t 2 -f g 2>/dev/null |
+	awk '/receiver/ {print $(NF-2)}')
+bg_stop "$BG_PID" 2>/dev/null
+say "node1 pod1 -> pod2: iperf3 TCP ${gbps:-?} Gbit/s through the datapath (2 s)"
+np --node "$N1" endpoint list 2>&1 | sed 's/^/   /'
+say "(rx/tx are counted by the datapath: redirected packets bypass the devices' own counters)"
+
+step "services: a LoadBalancer VIP 198.18.100.10:80 on node1, the two node1 pods behind it"
+httpd_start "$P1" node1-pod1 || say "httpd in $P1 did not start"
+httpd_start "$P2" node1-pod2 || say "httpd in $P2 did not start"
+say "busybox httpd on :8080 in node1's pods, each answering with its name"
+if np_capture --node "$N1" service add web --vip 198.18.100.10:80/tcp --type loadbalancer \
+	--backend "$P1V4:8080" --backend "$P2V4:8080"; then
+	say "nodepath --node $N1 service add web --vip 198.18.100.10:80/tcp --type loadbalancer --backend $P1V4:8080 --backend $P2V4:8080"
+	[ -n "$NP_OUT" ] && say "$NP_OUT"
+	tally=$(http_burst "$C2" http://198.18.100.10/ 10)
+	say "client2 (client1 is denied by the prefilter): 10 x curl http://198.18.100.10/, a new connection each:"
+	printf '%s\n' "$tally" | while read -r n who; do say "   $n answered by $who"; done
+	np --node "$N1" service list 2>&1 | sed 's/^/   /'
+	say "lb counters on node1: new $(stat_sum "$N1" lb_new 2>/dev/null), revnat $(stat_sum "$N1" lb_revnat 2>/dev/null)"
+else
+	say "service add failed (exit $NP_RC): $NP_ERR"
+fi
 
 step "nodepath --node $N1 stats"
 np --node "$N1" stats 2>&1 | head -20 | sed 's/^/   /'

@@ -21,7 +21,7 @@ BASE=(build-essential make gcc clang llvm pkg-config libelf-dev zlib1g-dev
 	libxdp-dev liburing-dev libcmocka-dev libmnl-dev libyaml-dev libjson-c-dev
 	nftables iptables iperf3 netcat-openbsd iputils-ping curl tcpdump
 	qemu-system-x86 busybox-static cpio xz-utils strace gnuplot-nox clang-format
-	libclang-rt-14-dev)
+	libclang-rt-14-dev wrk)
 
 missing=()
 need_pkg() {

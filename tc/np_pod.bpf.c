@@ -38,6 +38,7 @@
 #include <nodepath/bpf/endpoint.h>
 #include <nodepath/bpf/fib.h>
 #include <nodepath/bpf/neigh.h>
+#include <nodepath/bpf/lb.h>
 
 /* Bytes made linear before parsing (as on the uplink). */
 #define NP_POD_PULL_LEN 256
@@ -75,7 +76,7 @@ static __always_inline int np_from_pod(struct __sk_buff *skb, enum np_redir_mode
 	struct np_ep_dev *dev;
 	struct np_ctx ctx;
 	struct np_pkt pkt;
-	__u32 v, want, key = 0;
+	__u32 v, want, lb, key = 0;
 
 	np_ctx_from_skb(&ctx, skb, NP_HOOK_TC_POD_FROM);
 	np_count(&ctx, NP_STAT_RX);
@@ -118,6 +119,10 @@ static __always_inline int np_from_pod(struct __sk_buff *skb, enum np_redir_mode
 	}
 
 	np_ep_count_tx(dev->id, ctx.len);
+	/* Reverse NAT of a local backend's reply, or a service: DNAT only. */
+	lb = np_lb(&ctx, &pkt, 0);
+	if (np_lb_is_drop(lb))
+		return np_drop(&ctx, lb);
 	ep = np_ep_by_daddr(&pkt);
 	if (ep)
 		return np_ep_deliver(skb, &ctx, ep, mode);

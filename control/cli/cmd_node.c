@@ -13,6 +13,7 @@
 #include "input.h"
 #include "log.h"
 #include "node.h"
+#include "service.h"
 
 static const char *node_flag(const struct np_cli *cli, char *buf, size_t len)
 {
@@ -28,12 +29,15 @@ static void up_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nodepath [--node NS] up --dev IF [--xdp-mode native|generic|off]\n"
-		"                             [--prefilter-size N] [--pod-cidr V4CIDR[,V6CIDR]]\n\n"
+		"                             [--prefilter-size N] [--pod-cidr V4CIDR[,V6CIDR]]\n"
+		"                             [--maglev-size M] [--ct-size N]\n\n"
 		"Load the uplink datapath, attach tcx ingress and then XDP on IF, and pin\n"
 		"the state under %s/<node>/.\n\n"
 		"  --dev IF              the uplink device (1..15 bytes)\n"
 		"  --xdp-mode MODE       native (default), generic or off (tcx only)\n"
 		"  --prefilter-size N    rules per prefilter trie, 1..%u (default %u)\n"
+		"  --maglev-size M       Maglev table per service, a prime 251..131071 (16381)\n"
+		"  --ct-size N           connection tracking entries, 1024..16777216 (262144)\n"
 		"  --pod-cidr R[,R]      the node's pod ranges (IPv4 /8../30, IPv6 /64../126);\n"
 		"                        the pods' gateway is the first address of each.\n"
 		"                        Needed by `endpoint add`\n"
@@ -50,6 +54,8 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "prefilter-size", required_argument, NULL, 's' },
 		{ "pod-cidr", required_argument, NULL, 'p' },
+		{ "maglev-size", required_argument, NULL, 'M' },
+		{ "ct-size", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -59,11 +65,20 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 	char err[256], nf[96], range[2 * NP_CIDR_STRLEN + 2];
 	bool have_pods = false;
 	const char *dev = NULL;
+	__u32 maglev_size = 0, ct_size = 0;
 	struct np_node n;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "hd:m:s:p:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'M':
+			if (np_svc_parse_maglev_size(optarg, &maglev_size, err, sizeof(err)))
+				return np_usage_err("up", "%s", err);
+			break;
+		case 'C':
+			if (np_svc_parse_ct_size(optarg, &ct_size, err, sizeof(err)))
+				return np_usage_err("up", "%s", err);
+			break;
 		case 'd':
 			dev = optarg;
 			break;
@@ -97,6 +112,7 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 
 	if (np_node_open(cli->node, NP_NODE_CREATE | NP_NODE_LOCK, &n))
 		return NP_EXIT_FAIL;
+	np_svc_set_sizes(maglev_size, ct_size);
 	ret = np_dp_up(&n, dev, mode, pf_size, have_pods ? &pods : NULL);
 	if (ret == -EALREADY) {
 		struct np_dp_status st;
@@ -123,6 +139,10 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 	printf("node %s: up on %s: tcx ingress + XDP %s, prefilter %u rules per family, pod range "
 	       "%s, pins in %s\n",
 	       n.name, dev, np_xdp_mode_name(mode), pf_size, range[0] ? range : "none", n.pin_dir);
+	ret = np_ep_count(&n);
+	if (ret > 0)
+		printf("node %s: re-adopted %d endpoint%s (see: nodepath%s endpoint list)\n",
+		       n.name, ret, ret == 1 ? "" : "s", node_flag(cli, nf, sizeof(nf)));
 	np_node_close(&n);
 	return NP_EXIT_OK;
 }
@@ -148,8 +168,9 @@ int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 			       "pins.\n"
 			       "A node that is not up is left alone: \"nothing to do\", exit 0.\n"
 			       "Endpoints lose their pod programs (links unpinned), but their\n"
-			       "devices, addresses and routes stay: the pods fall back to the\n"
-			       "host stack until `up` and `endpoint add` again.\n");
+			       "devices, addresses, routes and records stay: the pods fall back\n"
+			       "to the host stack until `up` re-adopts them (its --pod-cidr\n"
+			       "must contain their addresses).\n");
 			return NP_EXIT_OK;
 		default:
 			return np_usage_err("down", "unknown option");
@@ -162,16 +183,22 @@ int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 	ret = np_dp_down(&n, &eps);
 	np_node_close(&n);
 	if (ret == -ENOENT) {
-		printf("node %s: not up, nothing to do\n", n.name);
+		printf("node %s: not up, nothing to do", n.name);
+		if (eps)
+			printf(" (%d endpoint%s recorded for `up` to re-adopt)", eps,
+			       eps == 1 ? "" : "s");
+		printf("\n");
 		return NP_EXIT_OK;
 	}
 	if (ret)
 		return NP_EXIT_FAIL;
 	printf("node %s: down; XDP and tcx detached, pins removed\n", n.name);
 	if (eps)
-		printf("node %s: %d endpoint%s detached; their devices and routes stay, the pods "
-		       "now use the host stack\n",
-		       n.name, eps, eps == 1 ? "" : "s");
+		printf("node %s: %d endpoint%s kept: %s; `up` re-adopts %s\n", n.name, eps,
+		       eps == 1 ? "" : "s",
+		       eps == 1 ? "its devices stay and fall back to the host stack"
+				: "their devices stay and fall back to the host stack",
+		       eps == 1 ? "it" : "them");
 	return NP_EXIT_OK;
 }
 
@@ -245,7 +272,14 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 		return NP_EXIT_OK;
 	}
 	printf("node            %s\n", n.name);
-	printf("up              %s\n", st.up ? "yes" : "no");
+	if (st.up)
+		printf("up              yes\n");
+	else if (st.endpoints)
+		printf("up              no (down; %d endpoint%s recorded, `up` re-adopts "
+		       "them)\n",
+		       st.endpoints, st.endpoints == 1 ? "" : "s");
+	else
+		printf("up              no\n");
 	if (st.up) {
 		printf("uplink          %.16s (ifindex %u)\n", (char *)st.cfg.uplink_name,
 		       st.cfg.uplink_ifindex);

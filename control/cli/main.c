@@ -21,6 +21,8 @@ static const struct {
 	{ "stats", np_cmd_stats, "datapath counters by hook and reason" },
 	{ "doctor", np_cmd_doctor, "probe what the kernel and the device support" },
 	{ "endpoint", np_cmd_endpoint, "pods' devices on the datapath: add, del, list" },
+	{ "service", np_cmd_service, "load-balanced services: add, del, get, list" },
+	{ "backend", np_cmd_backend, "a service's backends: add, del, set" },
 	{ "lab", np_cmd_lab, "a whole node in network namespaces: up, down, status" },
 };
 

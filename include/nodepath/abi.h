@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h> /* struct bpf_spin_lock */
 
-#define NP_ABI_VERSION 2
+#define NP_ABI_VERSION 3
 
 #ifndef __cplusplus
 #define NP_STATIC_ASSERT(c, m) _Static_assert(c, m)
@@ -29,15 +29,23 @@
 
 /* ---- Map names (at most 15 characters: BPF_OBJ_NAME_LEN - 1) --------- */
 
-#define NP_MAP_NODE "np_node"	      /* one-entry array: struct np_node_cfg */
-#define NP_MAP_STATS "np_stats"	      /* per-CPU array: struct np_counter */
-#define NP_MAP_PF_V4 "np_pf_v4"	      /* LPM trie: np_lpm4_key -> np_pf_rule */
-#define NP_MAP_PF_V6 "np_pf_v6"	      /* LPM trie: np_lpm6_key -> np_pf_rule */
-#define NP_MAP_PF_HITS "np_pf_hits"   /* per-CPU array by rule id: np_counter */
-#define NP_MAP_PF_TB "np_pf_tb"	      /* array by rule id: np_tbucket */
-#define NP_MAP_EP "np_endpoints"      /* hash: np_ep_key -> np_endpoint (by address) */
-#define NP_MAP_EP_DEV "np_ep_devs"    /* hash: host-side ifindex -> np_ep_dev */
-#define NP_MAP_EP_STATS "np_ep_stats" /* per-CPU array by endpoint id: np_ep_stats */
+#define NP_MAP_NODE "np_node"		/* one-entry array: struct np_node_cfg */
+#define NP_MAP_STATS "np_stats"		/* per-CPU array: struct np_counter */
+#define NP_MAP_PF_V4 "np_pf_v4"		/* LPM trie: np_lpm4_key -> np_pf_rule */
+#define NP_MAP_PF_V6 "np_pf_v6"		/* LPM trie: np_lpm6_key -> np_pf_rule */
+#define NP_MAP_PF_HITS "np_pf_hits"	/* per-CPU array by rule id: np_counter */
+#define NP_MAP_PF_TB "np_pf_tb"		/* array by rule id: np_tbucket */
+#define NP_MAP_EP "np_endpoints"	/* hash: np_ep_key -> np_endpoint (by address) */
+#define NP_MAP_EP_DEV "np_ep_devs"	/* hash: host-side ifindex -> np_ep_dev */
+#define NP_MAP_EP_STATS "np_ep_stats"	/* per-CPU array by endpoint id: np_ep_stats */
+#define NP_MAP_NODE_ADDR "np_node_addr" /* hash: np_ep_key -> __u32: the node's own addresses */
+#define NP_MAP_SVC "np_svc"		/* hash: np_svc_key -> np_svc */
+#define NP_MAP_MAGLEV "np_maglev" /* array of maps by service id: inner array[M] of backend ids */
+#define NP_MAP_BACKENDS "np_backends"	/* hash: __u32 backend id -> np_backend */
+#define NP_MAP_CT "np_ct"		/* LRU hash: np_ct_key -> np_ct_entry (shared XDP/tc) */
+#define NP_MAP_AFFINITY "np_affinity"	/* LRU hash: np_aff_key -> np_aff_val */
+#define NP_MAP_SRC_RANGE "np_src_range" /* LPM trie: np_srcr_key -> __u32 (1) */
+#define NP_MAP_SVC_STATS "np_svc_stats" /* per-CPU array by service id: np_counter */
 
 /* ---- Sizes and bounds ------------------------------------------------- */
 
@@ -53,6 +61,18 @@
 
 /* Endpoints per node; ids 1..NP_EP_MAX-1 (0 is "none"). */
 #define NP_EP_MAX 4096
+
+/* Services: ids 1..NP_SVC_MAX-1; backends: ids 1..NP_BACKEND_MAX-1. */
+#define NP_SVC_MAX 4096
+#define NP_BACKEND_MAX 65536
+/* Maglev table size M per service (a prime); `up --maglev-size` sets it. */
+#define NP_MAGLEV_DEFAULT 16381
+#define NP_MAGLEV_MAX 131071
+/* Connection tracking entries (LRU); `up --ct-size` sets it. */
+#define NP_CT_DEFAULT 262144
+/* Source ports the node uses for SNAT to remote backends. */
+#define NP_SNAT_PORT_MIN 32768
+#define NP_SNAT_PORT_MAX 60999
 
 /* Address families as the parser reports them (Linux AF_INET, AF_INET6). */
 #define NP_AF_INET 2
@@ -95,6 +115,10 @@ enum np_stat {
 	NP_STAT_TO_STACK,     /* handed to the stack: the FIB could not resolve it */
 	NP_STAT_ARP_REPLY,    /* answered the pod's ARP for its gateway */
 	NP_STAT_ND_REPLY,     /* answered the pod's neighbour solicitation */
+	NP_STAT_LB_NEW,	      /* a new flow to a service: a backend chosen */
+	NP_STAT_LB_CT_HIT,    /* a packet of a tracked flow to a service */
+	NP_STAT_LB_REVNAT,    /* a reply from a backend, translated back */
+	NP_STAT_LB_TX,	      /* sent back out of the uplink to a remote backend */
 
 	NP_STAT_DROP_FIRST,
 	/* Drop reasons. */
@@ -124,6 +148,10 @@ enum np_stat {
 	NP_DROP_ARP_BAD,       /* ARP from a pod cut short or not Ethernet/IPv4 */
 	NP_DROP_FIB,	       /* the FIB says blackhole, unreachable or prohibit */
 	NP_DROP_REDIRECT,      /* a redirect helper refused the packet */
+	NP_DROP_NO_BACKEND,    /* a service with no usable backend */
+	NP_DROP_SRC_RANGE,     /* a source outside the service's source ranges */
+	NP_DROP_SNAT_PORTS,    /* no free SNAT port for a remote backend */
+	NP_DROP_LB_FRAG,       /* a non-first fragment to a VIP (no fragment table yet) */
 	NP_STAT__MAX,
 };
 
@@ -163,8 +191,14 @@ struct np_node_cfg {
 	/* The pods' gateway: the first address of each range. */
 	__u8 pod_gw4[4];
 	__u8 pod_gw6[16];
+	/* Services: table sizes fixed at `up`, and the node's own addresses
+	 * (the uplink's) that SNAT puts as source for remote backends. */
+	__u32 maglev_size;
+	__u32 ct_size;
+	__u8 node_addr4[4];
+	__u8 node_addr6[16];
 };
-NP_STATIC_ASSERT(sizeof(struct np_node_cfg) == 84, "np_node_cfg size");
+NP_STATIC_ASSERT(sizeof(struct np_node_cfg) == 112, "np_node_cfg size");
 
 /* ---- Load-time configuration (const volatile .rodata "cfg") ---------- */
 
@@ -281,5 +315,144 @@ struct np_ep_stats {
 	__u64 tx_bytes;
 };
 NP_STATIC_ASSERT(sizeof(struct np_ep_stats) == 32, "np_ep_stats size");
+
+/* ---- Services (load balancing) ----------------------------------------- */
+
+/*
+ * Key of np_svc. A NodePort service is stored once with an all-zero addr and
+ * NP_SVC_SCOPE_NODEPORT: it answers on every address in np_node_addr.
+ */
+#define NP_SVC_SCOPE_VIP 0
+#define NP_SVC_SCOPE_NODEPORT 1
+
+struct np_svc_key {
+	__u8 family; /* NP_AF_INET or NP_AF_INET6 */
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__be16 port;
+	__u8 scope; /* NP_SVC_SCOPE_* */
+	__u8 pad[3];
+	__u8 addr[16]; /* the VIP; zero for NodePort */
+};
+NP_STATIC_ASSERT(sizeof(struct np_svc_key) == 24, "np_svc_key size");
+
+enum np_svc_type {
+	NP_SVC_T_CLUSTERIP = 0,
+	NP_SVC_T_NODEPORT = 1,
+	NP_SVC_T_LOADBALANCER = 2,
+	NP_SVC_T_EXTERNALIP = 3,
+};
+
+enum np_lb_algo {
+	NP_ALGO_MAGLEV = 0,
+	NP_ALGO_RANDOM = 1, /* a random slot of the (weighted) Maglev table */
+};
+
+#define NP_SVC_F_DSR (1U << 0)		/* remote backends by IPIP (direct server return) */
+#define NP_SVC_F_AFFINITY (1U << 1)	/* session affinity by client address */
+#define NP_SVC_F_ETP_LOCAL (1U << 2)	/* externalTrafficPolicy=local: local backends only */
+#define NP_SVC_F_SRC_RANGE (1U << 3)	/* only sources in np_src_range may use it */
+#define NP_SVC_F_ICMP_UNREACH (1U << 4) /* no backend: answer ICMP unreachable, not drop */
+#define NP_SVC_F_AFXDP (1U << 5)	/* steered into the AF_XDP pool (issue 5) */
+
+struct np_svc {
+	__u32 id;	  /* index of np_maglev / np_svc_stats; never 0 */
+	__u32 flags;	  /* NP_SVC_F_* */
+	__u32 affinity_s; /* affinity timeout in seconds (NP_SVC_F_AFFINITY) */
+	__u16 count;	  /* backends in the table; 0: no backend */
+	__u8 type;	  /* enum np_svc_type */
+	__u8 algo;	  /* enum np_lb_algo */
+};
+NP_STATIC_ASSERT(sizeof(struct np_svc) == 16, "np_svc size");
+
+enum np_backend_state {
+	NP_BE_ACTIVE = 0,
+	NP_BE_TERMINATING = 1, /* existing flows continue, no new ones */
+	NP_BE_QUARANTINED = 2, /* no flows at all */
+	NP_BE_MAINTENANCE = 3, /* no flows at all */
+};
+
+#define NP_BE_F_LOCAL (1U << 0) /* a local endpoint of this node */
+
+struct np_backend {
+	__u8 family;
+	__u8 state; /* enum np_backend_state */
+	__be16 port;
+	__u32 flags; /* NP_BE_F_* */
+	__u8 addr[16];
+};
+NP_STATIC_ASSERT(sizeof(struct np_backend) == 24, "np_backend size");
+
+/* Connection tracking: one entry per direction. */
+#define NP_CT_DIR_FWD 0 /* client -> VIP, as the client sent it */
+#define NP_CT_DIR_REV 1 /* backend -> client (or -> node for SNAT), as the backend sends it */
+
+struct np_ct_key {
+	__u8 family;
+	__u8 proto;
+	__u8 dir; /* NP_CT_DIR_* */
+	__u8 pad;
+	__be16 sport;
+	__be16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+NP_STATIC_ASSERT(sizeof(struct np_ct_key) == 40, "np_ct_key size");
+
+enum np_ct_tcp_state {
+	NP_CT_NEW = 0,	   /* SYN seen (or any first UDP packet) */
+	NP_CT_ESTABLISHED, /* a reply seen */
+	NP_CT_CLOSING,	   /* FIN seen */
+	NP_CT_CLOSED,	   /* RST seen, or both FINs */
+};
+
+#define NP_CT_F_SNAT (1U << 0)	   /* the node's address replaced the client's */
+#define NP_CT_F_DSR (1U << 1)	   /* sent to the backend by IPIP */
+#define NP_CT_F_LOCAL_BE (1U << 2) /* the backend is a local endpoint */
+
+struct np_ct_entry {
+	__u64 last_ns; /* bpf_ktime_get_ns() of the last packet */
+	__u32 svc_id;
+	__u32 backend_id;
+	__u8 state; /* enum np_ct_tcp_state */
+	__u8 flags; /* NP_CT_F_* */
+	/*
+	 * FWD: where the packet goes (backend address and port; with SNAT the
+	 * node address and port it leaves with in nat2_*).
+	 * REV: what to put back: the VIP as source (nat_*), and with SNAT the
+	 * client as destination (nat2_*).
+	 */
+	__be16 nat_port;
+	__be16 nat2_port;
+	__u8 pad[2];
+	__u8 nat_addr[16];
+	__u8 nat2_addr[16];
+};
+NP_STATIC_ASSERT(sizeof(struct np_ct_entry) == 56, "np_ct_entry size");
+
+struct np_aff_key {
+	__u32 svc_id;
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16]; /* the client */
+};
+NP_STATIC_ASSERT(sizeof(struct np_aff_key) == 24, "np_aff_key size");
+
+struct np_aff_val {
+	__u64 last_ns;
+	__u32 backend_id;
+	__u32 pad;
+};
+NP_STATIC_ASSERT(sizeof(struct np_aff_val) == 16, "np_aff_val size");
+
+/*
+ * Key of np_src_range: the LPM trie matches svc_id (big-endian, so its bits
+ * come first) and then the source prefix: prefixlen = 32 + CIDR length.
+ */
+struct np_srcr_key {
+	__u32 prefixlen;
+	__be32 svc_id;
+	__u8 addr[16];
+};
+NP_STATIC_ASSERT(sizeof(struct np_srcr_key) == 24, "np_srcr_key size");
 
 #endif /* NP_ABI_H */

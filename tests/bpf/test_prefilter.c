@@ -37,6 +37,8 @@
 
 #include <nodepath/abi.h>
 
+#include "stats.h"
+
 #include "common/np_pktb.h"
 
 #define SRC4 "198.18.0.101"
@@ -96,41 +98,12 @@ static struct {
 	char log[1 << 20];
 } env = { .xdp_fd = -1, .tc_fd = -1 };
 
-static const char *const stat_names[NP_STAT__MAX] = {
-	[NP_STAT_RX] = "rx",
-	[NP_STAT_PASS] = "pass",
-	[NP_STAT_SKIPPED] = "skipped",
-	[NP_STAT_JUDGED] = "judged",
-	[NP_STAT_NOT_IP] = "not_ip",
-	[NP_STAT_PF_ALLOW] = "pf_allow",
-	[NP_STAT_PF_RATE_PASS] = "pf_rate_pass",
-	[NP_STAT_META_FAIL] = "meta_fail",
-	[NP_DROP_PF_DENY] = "pf_deny",
-	[NP_DROP_PF_RATE] = "pf_rate",
-	[NP_DROP_L2_TRUNC] = "l2_trunc",
-	[NP_DROP_L2_VLAN_DEPTH] = "l2_vlan_depth",
-	[NP_DROP_IP4_TRUNC] = "ip4_trunc",
-	[NP_DROP_IP4_VERSION] = "ip4_version",
-	[NP_DROP_IP4_IHL] = "ip4_ihl",
-	[NP_DROP_IP4_TOTLEN] = "ip4_totlen",
-	[NP_DROP_IP4_FRAG_TINY] = "ip4_frag_tiny",
-	[NP_DROP_IP4_FRAG_OFF] = "ip4_frag_off",
-	[NP_DROP_IP6_TRUNC] = "ip6_trunc",
-	[NP_DROP_IP6_VERSION] = "ip6_version",
-	[NP_DROP_IP6_PAYLEN] = "ip6_paylen",
-	[NP_DROP_IP6_EXT_TRUNC] = "ip6_ext_trunc",
-	[NP_DROP_IP6_EXT_CHAIN] = "ip6_ext_chain",
-	[NP_DROP_IP6_FRAG_TINY] = "ip6_frag_tiny",
-	[NP_DROP_TCP_TRUNC] = "tcp_trunc",
-	[NP_DROP_TCP_DOFF] = "tcp_doff",
-	[NP_DROP_UDP_TRUNC] = "udp_trunc",
-	[NP_DROP_UDP_LEN] = "udp_len",
-	[NP_DROP_ICMP_TRUNC] = "icmp_trunc",
-};
-
+/* The names `nodepath stats` prints (control/stats.c), for messages. */
 static const char *stat_name(__u32 s)
 {
-	return s < NP_STAT__MAX && stat_names[s] ? stat_names[s] : "?";
+	const char *n = np_stat_name(s);
+
+	return n ? n : "?";
 }
 
 /* Remove everything pinned under our private directory, then the directory. */

@@ -336,3 +336,50 @@ pf_deny_total() {
 	b=$(stat_get "$1" tc_uplink_in pf_deny) || return 1
 	echo $((a + b))
 }
+
+# ---- services: HTTP servers in pods, fetches, counters summed over hooks --------------------
+
+# stat_sum NODE NAME: counter NAME (an outcome or a drop reason) summed over every hook.
+stat_sum() {
+	"$NP_BIN" --node "$1" stats --json 2>/dev/null | json_get - "
+sum(h.get('$2', h.get('drops', {}).get('$2', 0)) for h in d['hooks'].values())"
+}
+
+# httpd_start NS NAME [PORT]: busybox httpd -f on PORT (8080) in NS, serving
+# $E2E_TMP/www/NS/: index.html holds the line NAME; big holds the line NAME and then
+# HTTP_BIG_KB KiB (1024) of filler (slow downloads that tell which pod answers from
+# their first line). 0 once it listens (<= 3 s); its pid in BG_PID (the cleanup kills it).
+HTTP_BIG_KB=${HTTP_BIG_KB:-1024}
+httpd_start() {
+	local ns=$1 name=$2 port=${3:-8080} d=$E2E_TMP/www/$1
+	mkdir -p "$d"
+	echo "$name" >"$d/index.html"
+	{
+		echo "$name"
+		head -c $((HTTP_BIG_KB * 1024)) /dev/zero | tr '\0' x
+	} >"$d/big"
+	bg_start "httpd.$ns.$port" in_ns "$ns" timeout 900 /bin/busybox httpd -f -p "$port" -h "$d"
+	wait_for 3 sh -c "ip netns exec '$ns' ss -Hltn 'sport = :$port' | grep -q ."
+}
+
+# http_big_size NAME: the size in bytes of the file `big` served by httpd_start (for NAME).
+http_big_size() { echo $((${#1} + 1 + HTTP_BIG_KB * 1024)); }
+
+# http_burst NS URL COUNT: COUNT sequential fetches of URL from NS, each a new TCP
+# connection (curl -s --max-time 2); prints one line per distinct answer, "N ANSWER",
+# where ANSWER is the first line of the body or FAIL when there was none.
+http_burst() {
+	local ns=$1 url=$2 n=$3
+	in_ns "$ns" sh -c '
+i=0
+while [ $i -lt "$2" ]; do
+	b=$(curl -s -g --max-time 2 "$1" | head -1)
+	echo "${b:-FAIL}"
+	i=$((i + 1))
+done' sh "$url" "$n" | sort | uniq -c | awk '{print $1, $2}'
+}
+
+# burst_ok TALLY: the answered count of an http_burst tally; burst_names TALLY: the
+# distinct answers other than FAIL, space-separated, sorted.
+burst_ok() { printf '%s\n' "$1" | awk '$2 != "FAIL" {s += $1} END {print s + 0}'; }
+burst_names() { printf '%s\n' "$1" | awk '$2 != "FAIL" {print $2}' | sort | tr '\n' ' ' | sed 's/ $//'; }

@@ -6,7 +6,8 @@
 # IPv6; the host stack is skipped (forwarding off in node 1 and pod-to-pod and
 # uplink-to-pod still flow); the TTL is untouched on pod to pod; per-endpoint
 # counters match what was sent; bad `endpoint add` input changes nothing; an
-# endpoint added into a fresh namespace talks; `endpoint del` leaves nothing.
+# endpoint added into a fresh namespace talks; `endpoint del` leaves nothing; `down`
+# keeps the endpoints (host stack meanwhile) and `up` re-adopts them.
 # Prints TAP.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -19,7 +20,7 @@ P1V6=fd00:19:1::11 P2V6=fd00:19:1::12 Q1V6=fd00:19:2::11 C1V6=fd00:18::101
 XV4=198.19.1.50 XV6=fd00:19:1::50 XNAME=extra1
 PIN=/sys/fs/bpf/nodepath/$N1
 
-tap_plan 19
+tap_plan 21
 
 for f in "$NP_BIN" "$NP_UDP"; do
 	if [ ! -x "$f" ]; then
@@ -284,6 +285,16 @@ else
 	[ "$NP_RC" = 1 ] || tap_diag "--dev netkit exited $NP_RC, the brief says 1"
 fi
 
+# An interface nic0 already in the pod namespace: refused before anything is printed or made.
+if ip -n "$XNS" link add nic0 type veth peer name nic0p 2>/dev/null; then
+	bad "namespace $XNS already has a nic0" "already has an interface nic0" --netns "$XNS" --ip 198.19.1.61 --name bad6
+	[ "$NP_RC" = 1 ] || tap_diag "nic0 taken: exited $NP_RC, expected 1"
+	[ -z "$NP_OUT" ] || tap_diag "nic0 taken: printed on stdout before refusing: $NP_OUT"
+	ip -n "$XNS" link del nic0
+else
+	tap_fail "bad input: namespace already has a nic0" "cannot add a veth nic0 to $XNS"
+fi
+
 # ---- 18. an endpoint in a fresh namespace ------------------------------------------------------------------------
 case_begin
 if np_capture --node "$N1" endpoint add --netns "$XNS" --ip "$XV4,$XV6" --name "$XNAME"; then
@@ -340,5 +351,51 @@ np_capture --node "$N1" endpoint del --ip "$XV4"
 [ "$NP_RC" = 1 ] || case_note "a second endpoint del (--ip $XV4) exited $NP_RC, expected 1"
 ping_req "$P1" "$P2V4"
 case_end "endpoint del $XNAME: no device either side, no link (prog_pod_from links $l0 -> $l1), no pin, no map entry (np_endpoints $e0 -> $e1, np_ep_devs $d0 -> $d1); pod1 -> pod2 still flows"
+
+
+# ---- 21. down keeps the endpoints, up re-adopts them ------------------------------------------------------------------
+# Like an agent restart: `down` detaches the datapath but keeps the endpoint records; the
+# pods fall back to the host stack (ttl 63); an `up` whose range misses them is refused
+# and changes nothing; `up` with the range re-adopts them (fresh counters) and pod to pod
+# runs through the datapath again (ttl 64, to_ep rising); `endpoint del` works after.
+case_begin
+np_capture --node "$N1" down || case_note "down failed (rc $NP_RC): $NP_ERR"
+printf '%s' "$NP_OUT" | grep -q "2 endpoints kept" || case_note "down did not say '2 endpoints kept': $NP_OUT"
+[ -L "$PIN/ep/pod1/meta" ] && [ -L "$PIN/ep/pod2/meta" ] || case_note "down removed the endpoint records: $(ls -R "$PIN" 2>&1)"
+[ -e "$PIN/np_endpoints" ] && case_note "down left the map np_endpoints pinned"
+[ -e "$PIN/ep/pod1/link_from" ] && case_note "down left pod1's link pinned"
+st=$(np --node "$N1" status 2>&1)
+printf '%s' "$st" | grep -qE "^up +no.*2 endpoints recorded" || case_note "status after down does not say down with 2 endpoints recorded:" "$st"
+t63=$(ping_ttl "$P1" "$P2V4")
+[ "$t63" = 63 ] || case_note "down: pod1 -> pod2 via the host stack: reply ttl '${t63}', expected 63"
+ping_req "$P1" "$P2V6"
+el=$(np --node "$N1" endpoint list 2>&1)
+printf '%s' "$el" | grep -q pod2 || case_note "endpoint list after down does not show the kept pod2: $el"
+np_capture --node "$N1" up --dev uplink --pod-cidr 198.19.9.0/24,fd00:19:1::/64
+[ "$NP_RC" = 1 ] || case_note "up with a range that misses the pods exited $NP_RC, expected 1"
+printf '%s' "$NP_ERR" | grep -q "pod1\|pod2" || case_note "refused up does not name the endpoint: $NP_ERR"
+[ -e "$PIN/np_node" ] && case_note "refused up left state pinned: $(ls "$PIN")"
+[ -L "$PIN/ep/pod1/meta" ] || case_note "refused up dropped pod1's record"
+np_capture --node "$N1" up --dev uplink --pod-cidr 198.19.1.0/24,fd00:19:1::/64 || case_note "up again failed (rc $NP_RC): $NP_ERR"
+printf '%s' "$NP_OUT" | grep -q "re-adopted 2 endpoints" || case_note "up did not say 're-adopted 2 endpoints': $NP_OUT"
+ep_list "$N1" "$E2E_TMP/ep4.json"
+for p in pod1 pod2; do
+	k=$(ep_kind "$E2E_TMP/ep4.json" $p 2>&1)
+	[ "$k" = "$want" ] || case_note "endpoint list after up: $p dev '$k', expected $want" "$(cat "$E2E_TMP/ep4.json")"
+done
+s0=$(stat0 "$N1" tc_pod_from to_ep)
+t64=$(ping_ttl "$P1" "$P2V4")
+[ "$t64" = 64 ] || case_note "re-adopted: pod1 -> pod2 reply ttl '${t64}', expected 64 (the datapath)"
+ping_req "$P1" "$P2V6"
+tcp_req "$P1" "$P2" "$P2V4"
+s1=$(stat0 "$N1" tc_pod_from to_ep)
+[ "$s1" -gt "$s0" ] || case_note "tc_pod_from to_ep did not rise ($s0 -> $s1)"
+ep_list "$N1" "$E2E_TMP/ep5.json"
+r=$(ep_get "$E2E_TMP/ep5.json" pod2 rx_packets 2>/dev/null)
+[ "${r:-0}" -gt 0 ] || case_note "pod2 rx_packets ${r:-?} after the pings, expected > 0"
+np_capture --node "$N1" endpoint del --name pod2 || case_note "endpoint del pod2 after re-adoption failed (rc $NP_RC): $NP_ERR"
+ip -n "$N1" link show pod2 >/dev/null 2>&1 && case_note "host side pod2 still in $N1"
+[ -e "$PIN/ep/pod2" ] && case_note "pin directory $PIN/ep/pod2 still exists"
+case_end "down keeps 2 endpoints (stack: ttl ${t63:-?}), up with another range refused, up re-adopts them: ttl ${t64:-?}, to_ep $s0 -> $s1, endpoint del works"
 
 tap_done

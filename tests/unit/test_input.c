@@ -310,7 +310,15 @@ static void test_abi_sizes(void **state)
 {
 	(void)state;
 	assert_int_equal(sizeof(struct np_counter), 16);
-	assert_int_equal(sizeof(struct np_node_cfg), 84);
+	assert_int_equal(sizeof(struct np_node_cfg), 112);
+	assert_int_equal(sizeof(struct np_svc_key), 24);
+	assert_int_equal(sizeof(struct np_svc), 16);
+	assert_int_equal(sizeof(struct np_backend), 24);
+	assert_int_equal(sizeof(struct np_ct_key), 40);
+	assert_int_equal(sizeof(struct np_ct_entry), 56);
+	assert_int_equal(sizeof(struct np_aff_key), 24);
+	assert_int_equal(sizeof(struct np_aff_val), 16);
+	assert_int_equal(sizeof(struct np_srcr_key), 24);
 	assert_int_equal(sizeof(struct np_ep_key), 20);
 	assert_int_equal(sizeof(struct np_endpoint), 32);
 	assert_int_equal(sizeof(struct np_ep_dev), 40);

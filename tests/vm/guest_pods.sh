@@ -24,11 +24,9 @@ P1V6=fd00:19:1::11 P2V6=fd00:19:1::12 Q1V6=fd00:19:2::11 C1V6=fd00:18::101
 X1V4=198.19.1.50 X1V6=fd00:19:1::50 X2V4=198.19.1.51 X2V6=fd00:19:1::51
 PIN=/sys/fs/bpf/nodepath/$N1
 TAG="[guest $(uname -r)]"
-# libxdp 1.3.1's dispatcher does not change packet data; the guest's 6.12 stable kernel
-# refuses an freplace that does (np_xdp_uplink calls bpf_xdp_adjust_meta): "Extension
-# program changes packet data, while original does not" and `lab up` fails. Attach
-# the XDP program directly instead (libxdp's legacy mode); the pod path is tc.
-export LIBXDP_SKIP_DISPATCHER=1
+# No LIBXDP_SKIP_DISPATCHER here: the 6.12 guest kernel refuses np_xdp_uplink as an
+# extension of libxdp 1.3.1's dispatcher (it changes packet data, the dispatcher does
+# not), and nodepath then attaches it directly by itself (control/datapath.c).
 
 tap_plan 9
 echo "# guest kernel $(uname -r)"

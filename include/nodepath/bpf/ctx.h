@@ -25,6 +25,8 @@ struct np_ctx {
 	__u32 len;	/* frame length; >= data_end - data (skb: non-linear part) */
 	__u32 vlan_hw;	/* VLAN tags the stack already took off the frame (skb) */
 	__u32 pad;
+	/* The program context (struct xdp_md or __sk_buff), for helper calls. */
+	void *raw;
 };
 
 static __always_inline void np_ctx_from_xdp(struct np_ctx *c, const struct xdp_md *xdp, __u32 hook)
@@ -32,10 +34,14 @@ static __always_inline void np_ctx_from_xdp(struct np_ctx *c, const struct xdp_m
 	c->data = (void *)(long)xdp->data;
 	c->data_end = (void *)(long)xdp->data_end;
 	c->hook = hook;
-	/* No xdp.frags programs: the whole frame is in data..data_end. */
+	/*
+	 * The first buffer only. An xdp.frags program sets the whole frame
+	 * length (bpf_xdp_get_buff_len) itself: no helper calls here.
+	 */
 	c->len = (__u32)(c->data_end - c->data);
 	c->vlan_hw = 0;
 	c->pad = 0;
+	c->raw = (void *)xdp;
 }
 
 static __always_inline void np_ctx_from_skb(struct np_ctx *c, const struct __sk_buff *skb,
@@ -52,6 +58,7 @@ static __always_inline void np_ctx_from_skb(struct np_ctx *c, const struct __sk_
 	 */
 	c->vlan_hw = skb->vlan_present ? 1 : 0;
 	c->pad = 0;
+	c->raw = (void *)skb;
 }
 
 /* Re-derive the packet pointers after a helper that may move packet data. */

@@ -16,6 +16,11 @@
 
 #include <nodepath/abi.h>
 
+/* Sizes of the service maps abi.h leaves to the datapath. */
+#define NP_AFF_DEFAULT 65536
+#define NP_SRC_RANGE_DEFAULT 16384
+#define NP_NODE_ADDR_MAX 64
+
 /* One-entry node configuration written by `nodepath up`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -100,5 +105,100 @@ struct {
 	__type(value, struct np_ep_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_ep_stats SEC(".maps");
+
+/* ---- Services ----------------------------------------------------------
+ *
+ * Every object that includes this file declares (and so pins and reuses)
+ * all of these, with the same sizes everywhere: user space sets np_ct's
+ * max_entries and the np_maglev inner template's from np_node_cfg for every
+ * object it loads, before load.
+ */
+
+/* (family, proto, VIP or zero, port, scope) -> the service. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_SVC_MAX);
+	__type(key, struct np_svc_key);
+	__type(value, struct np_svc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_svc SEC(".maps");
+
+/*
+ * Service id -> its Maglev table: an array of maglev_size backend ids. User
+ * space builds a new inner map for every change and swaps it in with one
+ * update of the outer slot. The template has BPF_F_INNER_MAP, so inner
+ * maps of any size fit (their creator must pass that flag too).
+ */
+struct np_maglev_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	/* any size: `up --maglev-size` (libbpf cannot resize an inner template) */
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, NP_MAGLEV_DEFAULT);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, NP_SVC_MAX);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct np_maglev_inner);
+} np_maglev SEC(".maps");
+
+/* Backend id -> address, port, state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_BACKEND_MAX);
+	__type(key, __u32);
+	__type(value, struct np_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_backends SEC(".maps");
+
+/* Connection tracking shared by XDP and tc: one entry per direction. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NP_CT_DEFAULT);
+	__type(key, struct np_ct_key);
+	__type(value, struct np_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_ct SEC(".maps");
+
+/* Session affinity: (service, client address) -> backend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NP_AFF_DEFAULT);
+	__type(key, struct np_aff_key);
+	__type(value, struct np_aff_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_affinity SEC(".maps");
+
+/* Allowed source prefixes by service (prefixlen = 32 + CIDR length). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NP_SRC_RANGE_DEFAULT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct np_srcr_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_src_range SEC(".maps");
+
+/* Packets and bytes balanced, by service id, one copy per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_SVC_MAX);
+	__type(key, __u32);
+	__type(value, struct np_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_svc_stats SEC(".maps");
+
+/* The node's own (uplink) addresses: where NodePort services answer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_NODE_ADDR_MAX);
+	__type(key, struct np_ep_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_node_addr SEC(".maps");
 
 #endif /* NP_MAPS_H */

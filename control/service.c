@@ -1,0 +1,1864 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "log.h"
+#include "maglev.h"
+#include "service.h"
+#include "stats.h"
+
+#define META "meta"
+#define BE_PREFIX "b" /* <pin_dir>/svc/<name>/b<id> */
+
+static void seterr(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- pure parsing ------------------------------------------------------ */
+
+int np_svc_check_name(const char *s, char *err, size_t errlen)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > NP_SVC_NAME_MAX) {
+		seterr(err, errlen, "service name \"%s\" must be 1..%d characters", s,
+		       NP_SVC_NAME_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && c != '.' && c != '-') {
+			seterr(err, errlen,
+			       "service name \"%s\": character '%c' not allowed (allowed: a-z, "
+			       "0-9, '.', '-')",
+			       s, c);
+			return -EINVAL;
+		}
+		if (!alnum && (i == 0 || i == len - 1)) {
+			seterr(err, errlen,
+			       "service name \"%s\" must start and end with a letter or digit", s);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * "ADDR:PORT" with IPv6 in brackets. The address goes through
+ * np_parse_cidr() as a host prefix, so it is inet_pton-strict exactly like
+ * every other address the CLI takes. what names the input in messages.
+ */
+static int parse_hostport(const char *what, const char *s, struct np_svc_addr *out, char *err,
+			  size_t errlen)
+{
+	char host[64], cidr[80], e2[256];
+	const char *port, *colon;
+	struct np_cidr c;
+	bool v6 = s[0] == '[';
+	__u32 p;
+	size_t hl;
+
+	memset(out, 0, sizeof(*out));
+	if (v6) {
+		const char *rb = strchr(s, ']');
+
+		if (!rb) {
+			seterr(err, errlen, "%s \"%s\": missing ']' after the IPv6 address", what,
+			       s);
+			return -EINVAL;
+		}
+		hl = (size_t)(rb - s - 1);
+		if (rb[1] != ':') {
+			seterr(err, errlen, "%s \"%s\": expected \":PORT\" after ']'", what, s);
+			return -EINVAL;
+		}
+		port = rb + 2;
+		if (hl >= sizeof(host)) {
+			seterr(err, errlen, "%s \"%s\": address too long", what, s);
+			return -EINVAL;
+		}
+		memcpy(host, s + 1, hl);
+	} else {
+		colon = strchr(s, ':');
+		if (!colon) {
+			seterr(err, errlen,
+			       "%s \"%s\" is not ADDR:PORT (IPv6: [ADDR]:PORT, e.g. "
+			       "[fd00:18:100::10]:80)",
+			       what, s);
+			return -EINVAL;
+		}
+		if (strchr(colon + 1, ':')) {
+			seterr(err, errlen,
+			       "%s \"%s\": an IPv6 address must be written in brackets: "
+			       "[ADDR]:PORT",
+			       what, s);
+			return -EINVAL;
+		}
+		hl = (size_t)(colon - s);
+		if (hl >= sizeof(host)) {
+			seterr(err, errlen, "%s \"%s\": address too long", what, s);
+			return -EINVAL;
+		}
+		memcpy(host, s, hl);
+		port = colon + 1;
+	}
+	host[hl] = '\0';
+	if (!hl) {
+		seterr(err, errlen, "%s \"%s\": empty address", what, s);
+		return -EINVAL;
+	}
+	snprintf(cidr, sizeof(cidr), "%s/%d", host, v6 ? 128 : 32);
+	if (np_parse_cidr(cidr, &c, e2, sizeof(e2)) || (c.family == AF_INET6) != v6) {
+		seterr(err, errlen, "%s \"%s\": \"%s\" is not an %s address", what, s, host,
+		       v6 ? "IPv6" : "IPv4");
+		return -EINVAL;
+	}
+	if (!*port) {
+		seterr(err, errlen, "%s \"%s\": empty port (allowed: 1..65535)", what, s);
+		return -EINVAL;
+	}
+	if (np_parse_u32("port", port, 1, 65535, &p, e2, sizeof(e2))) {
+		seterr(err, errlen, "%s \"%s\": port \"%s\" is not a number in 1..65535", what, s,
+		       port);
+		return -EINVAL;
+	}
+	out->family = v6 ? NP_AF_INET6 : NP_AF_INET;
+	memcpy(out->addr, c.addr, v6 ? 16 : 4);
+	out->port = (__u16)p;
+	return 0;
+}
+
+int np_svc_parse_vip(const char *s, struct np_svc_addr *out, __u8 *proto, char *err, size_t errlen)
+{
+	const char *slash = strrchr(s, '/');
+	char hp[80];
+	size_t len;
+
+	if (!slash) {
+		seterr(err, errlen, "--vip \"%s\" needs a protocol: ADDR:PORT/tcp or ADDR:PORT/udp",
+		       s);
+		return -EINVAL;
+	}
+	if (!strcmp(slash + 1, "tcp")) {
+		*proto = IPPROTO_TCP;
+	} else if (!strcmp(slash + 1, "udp")) {
+		*proto = IPPROTO_UDP;
+	} else {
+		seterr(err, errlen, "--vip \"%s\": protocol \"%s\" (allowed: tcp, udp)", s,
+		       slash + 1);
+		return -EINVAL;
+	}
+	len = (size_t)(slash - s);
+	if (len >= sizeof(hp)) {
+		seterr(err, errlen, "--vip \"%s\": too long", s);
+		return -EINVAL;
+	}
+	memcpy(hp, s, len);
+	hp[len] = '\0';
+	return parse_hostport("--vip", hp, out, err, errlen);
+}
+
+int np_svc_parse_backend(const char *s, struct np_svc_backend *out, char *err, size_t errlen)
+{
+	const char *comma = strchr(s, ',');
+	char hp[80], e2[256];
+	size_t len = comma ? (size_t)(comma - s) : strlen(s);
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->weight = 1;
+	out->state = NP_BE_ACTIVE;
+	if (len >= sizeof(hp)) {
+		seterr(err, errlen, "backend \"%s\": too long", s);
+		return -EINVAL;
+	}
+	memcpy(hp, s, len);
+	hp[len] = '\0';
+	ret = parse_hostport("backend", hp, &out->a, err, errlen);
+	if (ret)
+		return ret;
+	if (!comma)
+		return 0;
+	if (strncmp(comma + 1, "weight=", 7)) {
+		seterr(err, errlen, "backend \"%s\": unknown option \"%s\" (allowed: weight=W)", s,
+		       comma + 1);
+		return -EINVAL;
+	}
+	if (np_parse_u32("weight", comma + 8, 1, NP_WEIGHT_MAX, &out->weight, e2, sizeof(e2))) {
+		seterr(err, errlen,
+		       "backend \"%s\": weight \"%s\" is not a number in 1..%u (a backend that "
+		       "should take no new flows: --state terminating or maintenance)",
+		       s, comma + 8, NP_WEIGHT_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int pick(const char *what, const char *s, const char *const *names, size_t n, __u8 *out,
+		char *err, size_t errlen)
+{
+	char allowed[128] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = (__u8)i;
+			return 0;
+		}
+		snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s%s",
+			 i ? ", " : "", names[i]);
+	}
+	seterr(err, errlen, "%s \"%s\" (allowed: %s)", what, s, allowed);
+	return -EINVAL;
+}
+
+static const char *const type_names[] = { "clusterip", "nodeport", "loadbalancer", "externalip" };
+static const char *const algo_names[] = { "maglev", "random" };
+static const char *const mode_names[] = { "snat", "dsr" };
+static const char *const state_names[] = { "active", "terminating", "quarantined", "maintenance" };
+#define NAMES(a) a, sizeof(a) / sizeof(a[0])
+
+int np_svc_parse_type(const char *s, __u8 *out, char *err, size_t errlen)
+{
+	return pick("--type", s, NAMES(type_names), out, err, errlen);
+}
+
+int np_svc_parse_algo(const char *s, __u8 *out, char *err, size_t errlen)
+{
+	return pick("--algo", s, NAMES(algo_names), out, err, errlen);
+}
+
+int np_svc_parse_mode(const char *s, __u8 *out, char *err, size_t errlen)
+{
+	return pick("--mode", s, NAMES(mode_names), out, err, errlen);
+}
+
+int np_svc_parse_state(const char *s, __u8 *out, char *err, size_t errlen)
+{
+	return pick("--state", s, NAMES(state_names), out, err, errlen);
+}
+
+int np_svc_parse_etp(const char *s, bool *local, char *err, size_t errlen)
+{
+	static const char *const etp[] = { "cluster", "local" };
+	__u8 v;
+	int ret = pick("--etp", s, NAMES(etp), &v, err, errlen);
+
+	if (!ret)
+		*local = v == 1;
+	return ret;
+}
+
+const char *np_svc_type_name(unsigned int t)
+{
+	return t < 4 ? type_names[t] : "unknown";
+}
+
+const char *np_svc_algo_name(unsigned int a)
+{
+	return a < 2 ? algo_names[a] : "unknown";
+}
+
+const char *np_be_state_name(unsigned int s)
+{
+	return s < 4 ? state_names[s] : "unknown";
+}
+
+void np_svc_addr_str(const struct np_svc_addr *a, __u8 proto, char *buf, size_t len)
+{
+	char txt[INET6_ADDRSTRLEN];
+	const char *p = proto == IPPROTO_TCP ? "/tcp" : proto == IPPROTO_UDP ? "/udp" : "";
+
+	inet_ntop(a->family == NP_AF_INET6 ? AF_INET6 : AF_INET, a->addr, txt, sizeof(txt));
+	if (a->family == NP_AF_INET6)
+		snprintf(buf, len, "[%s]:%u%s", txt, a->port, p);
+	else
+		snprintf(buf, len, "%s:%u%s", txt, a->port, p);
+}
+
+bool np_svc_addr_eq(const struct np_svc_addr *a, const struct np_svc_addr *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       !memcmp(a->addr, b->addr, a->family == NP_AF_INET6 ? 16 : 4);
+}
+
+static bool addr_zero(const struct np_svc_addr *a)
+{
+	static const __u8 zero[16];
+
+	return !memcmp(a->addr, zero, 16);
+}
+
+static const char *fam_name(int f)
+{
+	return f == NP_AF_INET6 ? "IPv6" : "IPv4";
+}
+
+int np_svc_check_spec(struct np_svc_spec *s, __u32 maglev_size, char *err, size_t errlen)
+{
+	char a[NP_SVC_ADDRSTRLEN], b[NP_SVC_ADDRSTRLEN], c[NP_CIDR_STRLEN];
+
+	np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
+	if (s->mode == NP_SVC_MODE_DSR) {
+		seterr(err, errlen, "--mode dsr: DSR is not implemented yet (allowed: snat)");
+		return -EOPNOTSUPP;
+	}
+	if (s->type == NP_SVC_T_NODEPORT) {
+		if (!addr_zero(&s->vip)) {
+			seterr(err, errlen,
+			       "--type nodeport answers on every node address: --vip must be "
+			       "0.0.0.0:PORT/%s or [::]:PORT/%s, not %s",
+			       s->proto == IPPROTO_UDP ? "udp" : "tcp",
+			       s->proto == IPPROTO_UDP ? "udp" : "tcp", a);
+			return -EINVAL;
+		}
+		s->scope = NP_SVC_SCOPE_NODEPORT;
+	} else {
+		if (addr_zero(&s->vip)) {
+			seterr(err, errlen,
+			       "--vip %s: the unspecified address is only for --type nodeport; "
+			       "--type %s needs a concrete VIP",
+			       a, np_svc_type_name(s->type));
+			return -EINVAL;
+		}
+		s->scope = NP_SVC_SCOPE_VIP;
+	}
+	if (s->etp_given && s->type == NP_SVC_T_CLUSTERIP) {
+		seterr(err, errlen,
+		       "--etp applies to nodeport, loadbalancer and externalip services, not "
+		       "clusterip");
+		return -EINVAL;
+	}
+	if (s->affinity_s > NP_SVC_AFFINITY_MAX) {
+		seterr(err, errlen, "--affinity %u: allowed 1..%u seconds", s->affinity_s,
+		       NP_SVC_AFFINITY_MAX);
+		return -EINVAL;
+	}
+	if (s->n_be > maglev_size || s->n_be >= NP_BACKEND_MAX) {
+		seterr(err, errlen,
+		       "%zu backends: a service holds at most %u (the node's Maglev table size, "
+		       "`up --maglev-size`)",
+		       s->n_be,
+		       maglev_size < NP_BACKEND_MAX - 1 ? maglev_size : NP_BACKEND_MAX - 1);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < s->n_be; i++) {
+		const struct np_svc_backend *e = &s->be[i];
+
+		np_svc_addr_str(&e->a, 0, b, sizeof(b));
+		if (e->a.family != s->vip.family) {
+			seterr(err, errlen,
+			       "backend %s is %s but the VIP %s is %s: one service, one family", b,
+			       fam_name(e->a.family), a, fam_name(s->vip.family));
+			return -EINVAL;
+		}
+		if (addr_zero(&e->a)) {
+			seterr(err, errlen, "backend %s: the unspecified address is no backend", b);
+			return -EINVAL;
+		}
+		if (!e->weight || e->weight > NP_WEIGHT_MAX) {
+			seterr(err, errlen, "backend %s: weight %u (allowed: 1..%u)", b, e->weight,
+			       NP_WEIGHT_MAX);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (np_svc_addr_eq(&s->be[j].a, &e->a)) {
+				seterr(err, errlen, "backend %s is listed twice", b);
+				return -EINVAL;
+			}
+		}
+	}
+	if (s->n_src > NP_SVC_SRC_RANGES_MAX) {
+		seterr(err, errlen, "%zu --source-range: at most %d", s->n_src,
+		       NP_SVC_SRC_RANGES_MAX);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < s->n_src; i++) {
+		np_format_cidr(&s->src[i], c, sizeof(c));
+		if ((s->src[i].family == AF_INET6) != (s->vip.family == NP_AF_INET6)) {
+			seterr(err, errlen,
+			       "--source-range %s is %s but the VIP %s is %s: one service, one "
+			       "family",
+			       c, s->src[i].family == AF_INET6 ? "IPv6" : "IPv4", a,
+			       fam_name(s->vip.family));
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (!np_cidr_cmp(&s->src[i], &s->src[j])) {
+				seterr(err, errlen, "--source-range %s is given twice", c);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+void np_svc_spec_free(struct np_svc_spec *s)
+{
+	free(s->be);
+	s->be = NULL;
+	s->n_be = 0;
+}
+
+int np_svc_parse_maglev_size(const char *s, __u32 *out, char *err, size_t errlen)
+{
+	int ret = np_parse_u32("--maglev-size", s, NP_MAGLEV_MIN, NP_MAGLEV_MAX, out, err, errlen);
+
+	if (ret)
+		return ret;
+	if (!np_is_prime(*out)) {
+		seterr(err, errlen,
+		       "--maglev-size %u is not a prime (Maglev needs a prime table size; e.g. "
+		       "251, 1021, 4093, 16381, 65521, 131071)",
+		       *out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int np_svc_parse_ct_size(const char *s, __u32 *out, char *err, size_t errlen)
+{
+	return np_parse_u32("--ct-size", s, NP_CT_MIN, NP_CT_MAX, out, err, errlen);
+}
+
+/* ---- `up`: sizes and the node's addresses ----------------------------- */
+
+static __u32 want_maglev, want_ct;
+
+void np_svc_set_sizes(__u32 maglev_size, __u32 ct_size)
+{
+	want_maglev = maglev_size;
+	want_ct = ct_size;
+}
+
+static int pinned_max_entries(const char *path, __u32 *out)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_map_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else
+		*out = info.max_entries;
+	close(fd);
+	return err;
+}
+
+int np_svc_obj_prepare(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+	const char *path;
+	__u32 size;
+	int err;
+
+	m = bpf_object__find_map_by_name(obj, NP_MAP_CT);
+	if (m) {
+		size = want_ct ? want_ct : NP_CT_DEFAULT;
+		path = bpf_map__pin_path(m);
+		if (path)
+			pinned_max_entries(path, &size); /* reused as pinned */
+		err = bpf_map__set_max_entries(m, size);
+		if (err) {
+			np_err("size map %s of %s to %u: %s", NP_MAP_CT, bpf_object__name(obj),
+			       size, strerror(-err));
+			return err;
+		}
+	}
+	/*
+	 * The np_maglev inner template carries BPF_F_INNER_MAP: inner arrays of
+	 * any size fit, so `up --maglev-size` needs no resize here (libbpf 1.4.6
+	 * crashes in bpf_map__set_max_entries() on an inner map: it has no
+	 * object). The size lives in np_node.maglev_size.
+	 */
+	return 0;
+}
+
+struct addr_dump {
+	int ifindex;
+	int fd; /* np_node_addr */
+	struct np_node_cfg *cfg;
+	bool have4, have6;
+	int count, err;
+};
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	struct addr_dump *d = data;
+	const struct nlattr *a;
+	struct np_ep_key key;
+	__u32 val;
+
+	if ((int)ifa->ifa_index != d->ifindex || ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+		return MNL_CB_OK;
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	a = ifa->ifa_family == AF_INET && tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!a || mnl_attr_get_payload_len(a) != (ifa->ifa_family == AF_INET ? 4U : 16U))
+		return MNL_CB_OK;
+	memset(&key, 0, sizeof(key));
+	key.family = ifa->ifa_family == AF_INET ? NP_AF_INET : NP_AF_INET6;
+	memcpy(key.addr, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+	val = (__u32)d->ifindex;
+	if (bpf_map_update_elem(d->fd, &key, &val, BPF_ANY)) {
+		d->err = -errno;
+		return MNL_CB_ERROR;
+	}
+	d->count++;
+	if (key.family == NP_AF_INET && !d->have4) {
+		memcpy(d->cfg->node_addr4, key.addr, 4);
+		d->have4 = true;
+	} else if (key.family == NP_AF_INET6 && !d->have6) {
+		memcpy(d->cfg->node_addr6, key.addr, 16);
+		d->have6 = true;
+	}
+	return MNL_CB_OK;
+}
+
+/* Dump the addresses (RTM_GETADDR) of the current netns into d. */
+static int addr_dump(struct addr_dump *d)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *rt;
+	unsigned int seq = (unsigned int)time(NULL), portid;
+	ssize_t len;
+	int ret;
+
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtgen_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (len < 0) {
+			ret = -errno;
+			goto out;
+		}
+		ret = mnl_cb_run(buf, (size_t)len, seq, portid, addr_cb, d);
+		if (ret <= MNL_CB_STOP)
+			break;
+	}
+	ret = ret < 0 ? (d->err ? d->err : -errno) : 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int svc_dir(const struct np_node *n, const char *name, const char *file, char *buf,
+		   size_t len)
+{
+	int r;
+
+	if (!name)
+		r = snprintf(buf, len, "%s/%s", n->pin_dir, NP_SVC_DIR);
+	else if (!file)
+		r = snprintf(buf, len, "%s/%s/%s", n->pin_dir, NP_SVC_DIR, name);
+	else
+		r = snprintf(buf, len, "%s/%s/%s/%s", n->pin_dir, NP_SVC_DIR, name, file);
+	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Remove <pin_dir>/svc/<name>/ and what is in it (symlinks only). */
+static void record_remove(const struct np_node *n, const char *name)
+{
+	char dir[PATH_MAX], f[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (svc_dir(n, name, NULL, dir, sizeof(dir)))
+		return;
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(f, sizeof(f), "%s/%s", dir, de->d_name) < (int)sizeof(f))
+			unlink(f);
+	}
+	if (d)
+		closedir(d);
+	if (rmdir(dir) && errno != ENOENT)
+		np_warn("remove service record %s: %s", dir, strerror(errno));
+}
+
+void np_svc_forget_all(struct np_node *n)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (svc_dir(n, NULL, NULL, dir, sizeof(dir)))
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			record_remove(n, de->d_name);
+	closedir(d);
+	rmdir(dir);
+}
+
+int np_svc_node_init(struct np_node *n)
+{
+	struct np_node_cfg cfg;
+	struct addr_dump d;
+	char path[PATH_MAX];
+	int err;
+
+	/* Services live in the maps `up` just made: older records are stale. */
+	np_svc_forget_all(n);
+	err = np_node_cfg_read(n, &cfg);
+	if (err) {
+		np_err("read %s of node %s: %s", NP_MAP_NODE, n->name, strerror(-err));
+		return err;
+	}
+	cfg.maglev_size = want_maglev ? want_maglev : NP_MAGLEV_DEFAULT;
+	cfg.ct_size = want_ct ? want_ct : NP_CT_DEFAULT;
+	if (!np_node_path(n, NP_MAP_CT, path, sizeof(path)))
+		pinned_max_entries(path, &cfg.ct_size);
+	memset(&d, 0, sizeof(d));
+	d.ifindex = (int)cfg.uplink_ifindex;
+	d.cfg = &cfg;
+	d.fd = np_node_map_open(n, NP_MAP_NODE_ADDR);
+	if (d.fd < 0) {
+		err = d.fd;
+		np_err("open %s/%s: %s", n->pin_dir, NP_MAP_NODE_ADDR, strerror(-err));
+		return err;
+	}
+	err = addr_dump(&d);
+	close(d.fd);
+	if (err) {
+		np_err("read the addresses of %.16s into %s: %s", (char *)cfg.uplink_name,
+		       NP_MAP_NODE_ADDR, strerror(-err));
+		return err;
+	}
+	if (!d.count)
+		np_warn("uplink %.16s has no global address: NodePort services and SNAT to "
+			"remote backends will not work",
+			(char *)cfg.uplink_name);
+	err = np_node_cfg_write(n, &cfg);
+	if (err)
+		np_err("write %s of node %s: %s", NP_MAP_NODE, n->name, strerror(-err));
+	return err;
+}
+
+/* ---- maps ----------------------------------------------------------------- */
+
+struct svc_maps {
+	int svc, maglev, be, src, stats; /* required */
+	int ep, ct, aff;		 /* optional (-1) */
+	__u32 msize;			 /* the node's Maglev table size */
+};
+
+static void maps_close(struct svc_maps *m)
+{
+	int *fds[] = { &m->svc, &m->maglev, &m->be, &m->src, &m->stats, &m->ep, &m->ct, &m->aff };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int maps_open(struct np_node *n, struct svc_maps *m)
+{
+	const char *req[] = { NP_MAP_SVC, NP_MAP_MAGLEV, NP_MAP_BACKENDS, NP_MAP_SRC_RANGE,
+			      NP_MAP_SVC_STATS };
+	int *rfd[] = { &m->svc, &m->maglev, &m->be, &m->src, &m->stats };
+	struct np_node_cfg cfg;
+	int err;
+
+	m->svc = m->maglev = m->be = m->src = m->stats = m->ep = m->ct = m->aff = -1;
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+		*rfd[i] = n->pin_exists ? np_node_map_open(n, req[i]) : -ENOENT;
+		if (*rfd[i] == -ENOENT) {
+			np_err("node %s is not up: no %s in %s (run: nodepath%s%s up --dev IF)",
+			       n->name, req[i], n->pin_dir, n->is_ns ? " --node " : "",
+			       n->is_ns ? n->name : "");
+			err = -ENOTCONN;
+			goto fail;
+		}
+		if (*rfd[i] < 0) {
+			err = *rfd[i];
+			np_err("open %s/%s: %s", n->pin_dir, req[i], strerror(-err));
+			goto fail;
+		}
+	}
+	m->ep = np_node_map_open(n, NP_MAP_EP);
+	m->ct = np_node_map_open(n, NP_MAP_CT);
+	m->aff = np_node_map_open(n, NP_MAP_AFFINITY);
+	err = np_node_cfg_read(n, &cfg);
+	if (err) {
+		np_err("read %s of node %s: %s", NP_MAP_NODE, n->name, strerror(-err));
+		goto fail;
+	}
+	m->msize = cfg.maglev_size ? cfg.maglev_size : NP_MAGLEV_DEFAULT;
+	return 0;
+fail:
+	maps_close(m);
+	return err;
+}
+
+static void svc_key(const struct np_svc_spec *s, struct np_svc_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = s->vip.family;
+	k->proto = s->proto;
+	k->port = htons(s->vip.port);
+	k->scope = s->scope;
+	if (s->scope == NP_SVC_SCOPE_VIP)
+		memcpy(k->addr, s->vip.addr, 16);
+}
+
+/*
+ * The VIP marker of an address: {family, proto 0, port 0, scope VIP, addr}
+ * with a zeroed value. lb.h drops a non-first fragment (no ports to look up)
+ * whose destination has one (NP_DROP_LB_FRAG). It exists while at least one
+ * service is served on the address; NodePort services have none.
+ */
+static void marker_key(const struct np_svc_spec *s, struct np_svc_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = s->vip.family;
+	k->scope = NP_SVC_SCOPE_VIP;
+	memcpy(k->addr, s->vip.addr, 16);
+}
+
+static bool is_marker(const struct np_svc_key *k)
+{
+	return k->scope == NP_SVC_SCOPE_VIP && !k->proto && !k->port;
+}
+
+/* Write the marker of a VIP service's address (idempotent). */
+static int marker_add(const struct svc_maps *m, const struct np_svc_spec *s)
+{
+	struct np_svc_key k;
+	struct np_svc zero;
+	int err;
+
+	if (s->scope != NP_SVC_SCOPE_VIP)
+		return 0;
+	marker_key(s, &k);
+	memset(&zero, 0, sizeof(zero));
+	if (!bpf_map_update_elem(m->svc, &k, &zero, BPF_ANY))
+		return 0;
+	err = -errno;
+	np_err("write the VIP marker of service %s into %s: %s", s->name, NP_MAP_SVC,
+	       strerror(-err));
+	return err;
+}
+
+/* Delete the marker of s's address unless another service still uses it. */
+static void marker_put(const struct svc_maps *m, const struct np_svc_spec *s)
+{
+	struct np_svc_key mk, k, next;
+	void *prev = NULL;
+
+	if (s->scope != NP_SVC_SCOPE_VIP)
+		return;
+	marker_key(s, &mk);
+	while (!bpf_map_get_next_key(m->svc, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (is_marker(&k) || k.scope != NP_SVC_SCOPE_VIP || k.family != mk.family ||
+		    memcmp(k.addr, mk.addr, sizeof(k.addr)))
+			continue;
+		return; /* the address is still served */
+	}
+	if (bpf_map_delete_elem(m->svc, &mk) && errno != ENOENT)
+		np_warn("delete the VIP marker of service %s from %s: %s", s->name, NP_MAP_SVC,
+			strerror(errno));
+}
+
+static void be_value(const struct np_svc_backend *b, struct np_backend *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->family = b->a.family;
+	v->state = b->state;
+	v->port = htons(b->a.port);
+	v->flags = b->flags;
+	memcpy(v->addr, b->a.addr, 16);
+}
+
+static void srcr_key(__u32 svc_id, const struct np_cidr *c, struct np_srcr_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = 32 + c->prefixlen;
+	k->svc_id = htonl(svc_id);
+	memcpy(k->addr, c->addr, np_cidr_addr_len(c));
+}
+
+static bool is_local(const struct svc_maps *m, const struct np_svc_addr *a)
+{
+	struct np_endpoint ep;
+	struct np_ep_key k;
+
+	if (m->ep < 0)
+		return false;
+	memset(&k, 0, sizeof(k));
+	k.family = a->family;
+	memcpy(k.addr, a->addr, 16);
+	return !bpf_map_lookup_elem(m->ep, &k, &ep);
+}
+
+/* used[id] = 1 for every key of a hash map keyed by __u32 below limit. */
+static int used_ids(int fd, __u8 *used, __u32 limit)
+{
+	__u32 key, next;
+	void *prev = NULL;
+
+	for (;;) {
+		if (bpf_map_get_next_key(fd, prev, &next))
+			return errno == ENOENT ? 0 : -errno;
+		if (next < limit)
+			used[next] = 1;
+		key = next;
+		prev = &key;
+	}
+}
+
+/* Delete CT and affinity entries of a service (backend 0: all its backends). */
+static void purge_flows(const struct svc_maps *m, __u32 svc_id, __u32 backend_id)
+{
+	struct np_ct_key k, next, *del = NULL;
+	struct np_ct_entry e;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+
+	if (m->ct >= 0) {
+		while (!bpf_map_get_next_key(m->ct, prev, &next)) {
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(m->ct, &k, &e) || e.svc_id != svc_id ||
+			    (backend_id && e.backend_id != backend_id))
+				continue;
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct np_ct_key *nd = realloc(del, nc * sizeof(*nd));
+
+				if (!nd)
+					break;
+				del = nd;
+				cap = nc;
+			}
+			del[n++] = k;
+		}
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(m->ct, &del[i]);
+		free(del);
+	}
+	if (m->aff >= 0) {
+		struct np_aff_key ak, an, *adel = NULL;
+		struct np_aff_val av;
+
+		n = cap = 0;
+		prev = NULL;
+		while (!bpf_map_get_next_key(m->aff, prev, &an)) {
+			ak = an;
+			prev = &ak;
+			if (ak.svc_id != svc_id || bpf_map_lookup_elem(m->aff, &ak, &av) ||
+			    (backend_id && av.backend_id != backend_id))
+				continue;
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct np_aff_key *nd = realloc(adel, nc * sizeof(*nd));
+
+				if (!nd)
+					break;
+				adel = nd;
+				cap = nc;
+			}
+			adel[n++] = ak;
+		}
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(m->aff, &adel[i]);
+		free(adel);
+	}
+}
+
+static int zero_stats(const struct svc_maps *m, __u32 id)
+{
+	struct np_counter *zero;
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(m->stats, &id, zero, BPF_ANY)) {
+		err = -errno;
+		np_err("reset %s[%u]: %s", NP_MAP_SVC_STATS, id, strerror(-err));
+	}
+	free(zero);
+	return err;
+}
+
+/* Does the backend go into the table? */
+static bool in_table(const struct np_svc_spec *s, const struct np_svc_backend *b)
+{
+	return b->state == NP_BE_ACTIVE && (!s->etp_local || (b->flags & NP_BE_F_LOCAL));
+}
+
+/*
+ * A new inner map holding the Maglev table of s's table backends; its fd
+ * in *out. count: how many backends it holds (0: all slots 0).
+ */
+static int table_create(const struct svc_maps *m, const struct np_svc_spec *s, int *out,
+			__u16 *count)
+{
+	/* the flags of the template in maps.h (BPF_F_INNER_MAP: any size) */
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
+	struct np_maglev_backend *mb = NULL;
+	__u32 *table = NULL, *keys = NULL;
+	size_t k = 0;
+	int fd = -1, err;
+
+	mb = calloc(s->n_be ? s->n_be : 1, sizeof(*mb));
+	table = calloc(m->msize, sizeof(*table));
+	keys = malloc(m->msize * sizeof(*keys));
+	if (!mb || !table || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s->n_be; i++) {
+		if (!in_table(s, &s->be[i]))
+			continue;
+		mb[k].id = s->be[i].id;
+		mb[k].weight = s->be[i].weight;
+		mb[k].family = s->be[i].a.family;
+		mb[k].port = htons(s->be[i].a.port);
+		memcpy(mb[k].addr, s->be[i].a.addr, 16);
+		k++;
+	}
+	if (k) {
+		err = np_maglev_build(mb, k, m->msize, table);
+		if (err) {
+			np_err("build the Maglev table of service %s (%zu backends, M=%u): %s",
+			       s->name, k, m->msize, strerror(-err));
+			goto out;
+		}
+	}
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "np_maglev_in", sizeof(__u32), sizeof(__u32),
+			    m->msize, &mo);
+	if (fd < 0) {
+		err = -errno;
+		np_err("create the Maglev table of service %s (array of %u): %s", s->name, m->msize,
+		       strerror(-err));
+		goto out;
+	}
+	if (k) {
+		__u32 cnt = m->msize;
+
+		for (__u32 i = 0; i < m->msize; i++)
+			keys[i] = i;
+		if (bpf_map_update_batch(fd, keys, table, &cnt, NULL)) {
+			/* no batch support: one by one */
+			for (__u32 i = 0; i < m->msize; i++) {
+				if (bpf_map_update_elem(fd, &keys[i], &table[i], BPF_ANY)) {
+					err = -errno;
+					np_err("fill the Maglev table of service %s: %s", s->name,
+					       strerror(-err));
+					goto out;
+				}
+			}
+		}
+	}
+	*out = fd;
+	fd = -1;
+	*count = (__u16)(k > 0xffff ? 0xffff : k);
+	err = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(keys);
+	free(table);
+	free(mb);
+	return err;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static long long jint(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+/* Replace symlink path by one whose target is the JSON text of o. */
+static int put_link(const char *path, struct json_object *o)
+{
+	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
+	int err = 0;
+
+	/* bpffs refuses rename(): replace under the node lock instead */
+	if (unlink(path) && errno != ENOENT)
+		err = -errno;
+	else if (symlink(txt, path))
+		err = -errno;
+	if (err)
+		np_err("write service record %s: %s", path, strerror(-err));
+	return err;
+}
+
+static int be_record_write(const struct np_node *n, const struct np_svc_spec *s,
+			   const struct np_svc_backend *b)
+{
+	struct json_object *o = json_object_new_object();
+	char path[PATH_MAX], file[32], a[NP_SVC_ADDRSTRLEN];
+	int err;
+
+	np_svc_addr_str(&b->a, 0, a, sizeof(a));
+	json_object_object_add(o, "addr", json_object_new_string(a));
+	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
+	json_object_object_add(o, "state", json_object_new_string(np_be_state_name(b->state)));
+	snprintf(file, sizeof(file), BE_PREFIX "%u", b->id);
+	err = svc_dir(n, s->name, file, path, sizeof(path));
+	if (!err)
+		err = put_link(path, o);
+	json_object_put(o);
+	return err;
+}
+
+static int meta_write(const struct np_node *n, const struct np_svc_spec *s)
+{
+	struct json_object *o = json_object_new_object(), *src = json_object_new_array();
+	char path[PATH_MAX], a[NP_SVC_ADDRSTRLEN], c[NP_CIDR_STRLEN];
+	int err;
+
+	np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "id", json_object_new_int64(s->id));
+	json_object_object_add(o, "type", json_object_new_string(np_svc_type_name(s->type)));
+	json_object_object_add(o, "vip", json_object_new_string(a));
+	json_object_object_add(o, "algo", json_object_new_string(np_svc_algo_name(s->algo)));
+	json_object_object_add(o, "mode", json_object_new_string(mode_names[s->mode & 1]));
+	json_object_object_add(o, "affinity", json_object_new_int64(s->affinity_s));
+	json_object_object_add(o, "etp",
+			       json_object_new_string(s->etp_local ? "local" : "cluster"));
+	for (size_t i = 0; i < s->n_src; i++) {
+		np_format_cidr(&s->src[i], c, sizeof(c));
+		json_object_array_add(src, json_object_new_string(c));
+	}
+	json_object_object_add(o, "source_ranges", src);
+	err = svc_dir(n, s->name, META, path, sizeof(path));
+	if (!err)
+		err = put_link(path, o);
+	json_object_put(o);
+	return err;
+}
+
+static int read_link_json(const char *path, struct json_object **out)
+{
+	char txt[PATH_MAX];
+	ssize_t len = readlink(path, txt, sizeof(txt) - 1);
+
+	if (len < 0)
+		return -errno;
+	txt[len] = '\0';
+	*out = json_tokener_parse(txt);
+	return *out ? 0 : -EBADMSG;
+}
+
+static int cmp_be_id(const void *a, const void *b)
+{
+	const struct np_svc_backend *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Read service name's record (+ backend states/flags from np_backends when be_fd >= 0). */
+static int record_read(const struct np_node *n, const char *name, int be_fd, struct np_svc_spec *s)
+{
+	char dir[PATH_MAX], path[PATH_MAX], e2[256];
+	struct json_object *o = NULL, *arr;
+	struct dirent *de;
+	size_t cap = 0;
+	const char *t;
+	DIR *d = NULL;
+	__u8 v;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	if ((err = svc_dir(n, name, NULL, dir, sizeof(dir))) ||
+	    (err = svc_dir(n, name, META, path, sizeof(path))))
+		return err;
+	err = read_link_json(path, &o);
+	if (err)
+		return err;
+	err = -EBADMSG;
+	s->id = jint(o, "id") > 0 ? (__u32)jint(o, "id") : 0;
+	if (!s->id || !(t = jstr(o, "vip")) ||
+	    np_svc_parse_vip(t, &s->vip, &s->proto, e2, sizeof(e2)))
+		goto out;
+	if (!(t = jstr(o, "type")) || np_svc_parse_type(t, &s->type, e2, sizeof(e2)))
+		goto out;
+	if (!(t = jstr(o, "algo")) || np_svc_parse_algo(t, &s->algo, e2, sizeof(e2)))
+		goto out;
+	if ((t = jstr(o, "mode")) && !np_svc_parse_mode(t, &v, e2, sizeof(e2)))
+		s->mode = v;
+	s->affinity_s = jint(o, "affinity") > 0 ? (__u32)jint(o, "affinity") : 0;
+	s->etp_local = (t = jstr(o, "etp")) && !strcmp(t, "local");
+	s->scope = s->type == NP_SVC_T_NODEPORT ? NP_SVC_SCOPE_NODEPORT : NP_SVC_SCOPE_VIP;
+	if (json_object_object_get_ex(o, "source_ranges", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		for (size_t i = 0;
+		     i < json_object_array_length(arr) && s->n_src < NP_SVC_SRC_RANGES_MAX; i++) {
+			t = json_object_get_string(json_object_array_get_idx(arr, i));
+			if (t && !np_parse_cidr(t, &s->src[s->n_src], e2, sizeof(e2)))
+				s->n_src++;
+		}
+	}
+	json_object_put(o);
+	o = NULL;
+
+	d = opendir(dir);
+	if (!d) {
+		err = -errno;
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		struct np_svc_backend *b;
+		struct np_backend bv;
+		char *end;
+		unsigned long id;
+
+		if (strncmp(de->d_name, BE_PREFIX, strlen(BE_PREFIX)) || strchr(de->d_name, '.'))
+			continue;
+		id = strtoul(de->d_name + strlen(BE_PREFIX), &end, 10);
+		if (*end || !id || id >= NP_BACKEND_MAX)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
+		    read_link_json(path, &o))
+			continue;
+		if (s->n_be == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			struct np_svc_backend *nb = realloc(s->be, nc * sizeof(*nb));
+
+			if (!nb) {
+				err = -ENOMEM;
+				goto out;
+			}
+			s->be = nb;
+			cap = nc;
+		}
+		b = &s->be[s->n_be];
+		memset(b, 0, sizeof(*b));
+		if (!(t = jstr(o, "addr")) || parse_hostport("backend", t, &b->a, e2, sizeof(e2))) {
+			json_object_put(o);
+			o = NULL;
+			continue;
+		}
+		b->id = (__u32)id;
+		b->weight = jint(o, "weight") > 0 ? (__u32)jint(o, "weight") : 1;
+		if ((t = jstr(o, "state")) && !np_svc_parse_state(t, &v, e2, sizeof(e2)))
+			b->state = v;
+		json_object_put(o);
+		o = NULL;
+		if (be_fd >= 0 && !bpf_map_lookup_elem(be_fd, &b->id, &bv)) {
+			b->state = bv.state;
+			b->flags = bv.flags;
+		}
+		s->n_be++;
+	}
+	if (s->n_be)
+		qsort(s->be, s->n_be, sizeof(*s->be), cmp_be_id);
+	err = 0;
+out:
+	if (d)
+		closedir(d);
+	if (o)
+		json_object_put(o);
+	if (err)
+		np_svc_spec_free(s);
+	return err;
+}
+
+static bool record_exists(const struct np_node *n, const char *name)
+{
+	char dir[PATH_MAX];
+
+	return !svc_dir(n, name, NULL, dir, sizeof(dir)) && !access(dir, F_OK);
+}
+
+/* Names of all records (malloc'ed array of malloc'ed strings). */
+static int record_names(const struct np_node *n, char ***out, size_t *count)
+{
+	char dir[PATH_MAX];
+	char **v = NULL;
+	size_t k = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*out = NULL;
+	*count = 0;
+	if (svc_dir(n, NULL, NULL, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		if (k == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			char **nv = realloc(v, nc * sizeof(*nv));
+
+			if (!nv)
+				break;
+			v = nv;
+			cap = nc;
+		}
+		v[k] = strdup(de->d_name);
+		if (v[k])
+			k++;
+	}
+	closedir(d);
+	*out = v;
+	*count = k;
+	return 0;
+}
+
+static void names_free(char **v, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Name of the service with id (for messages); "" when none. */
+static void name_of_id(const struct np_node *n, __u32 id, char *buf, size_t len)
+{
+	struct np_svc_spec s;
+	char **names;
+	size_t k;
+
+	buf[0] = '\0';
+	if (record_names(n, &names, &k))
+		return;
+	for (size_t i = 0; i < k; i++) {
+		if (!record_read(n, names[i], -1, &s)) {
+			if (s.id == id)
+				snprintf(buf, len, "%s", names[i]);
+			np_svc_spec_free(&s);
+		}
+		if (buf[0])
+			break;
+	}
+	names_free(names, k);
+}
+
+/* ---- writes --------------------------------------------------------------- */
+
+static const struct np_svc_backend *find_be(const struct np_svc_spec *s,
+					    const struct np_svc_addr *a)
+{
+	for (size_t i = 0; s && i < s->n_be; i++)
+		if (np_svc_addr_eq(&s->be[i].a, a))
+			return &s->be[i];
+	return NULL;
+}
+
+static int be_write(const struct svc_maps *m, const struct np_svc_spec *s,
+		    const struct np_svc_backend *b, __u64 flags)
+{
+	char a[NP_SVC_ADDRSTRLEN];
+	struct np_backend v;
+	int err;
+
+	be_value(b, &v);
+	if (!bpf_map_update_elem(m->be, &b->id, &v, flags))
+		return 0;
+	err = -errno;
+	np_svc_addr_str(&b->a, 0, a, sizeof(a));
+	np_err("write backend %s (id %u) of service %s into %s: %s", a, b->id, s->name,
+	       NP_MAP_BACKENDS, strerror(-err));
+	return err;
+}
+
+/*
+ * Make the maps hold s (old: what they hold now, NULL for a new service).
+ * Order: new backend entries and backends that become active; source
+ * ranges; a new Maglev table swapped into np_maglev[id]; np_svc; then the
+ * backends that leave the table change state and removed ones go; the
+ * records last. With no backend left np_svc says count 0 before the empty
+ * table goes in, so no packet picks slot 0.
+ */
+static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spec *old,
+		  struct np_svc_spec *s)
+{
+	char dir[PATH_MAX], file[32], path[PATH_MAX];
+	struct np_svc_key key;
+	struct np_svc sv;
+	__u8 *used = NULL;
+	__u32 next = 1;
+	size_t src_done = 0;
+	int inner = -1, err;
+	__u16 count = 0;
+
+	/* ids for the new backends: checked before the first write */
+	used = calloc(NP_BACKEND_MAX, 1);
+	if (!used)
+		return -ENOMEM;
+	err = used_ids(m->be, used, NP_BACKEND_MAX);
+	if (err) {
+		np_err("read %s: %s", NP_MAP_BACKENDS, strerror(-err));
+		goto out;
+	}
+	for (size_t i = 0; i < s->n_be; i++) {
+		struct np_svc_backend *b = &s->be[i];
+
+		if (b->id)
+			continue;
+		while (next < NP_BACKEND_MAX && used[next])
+			next++;
+		if (next >= NP_BACKEND_MAX) {
+			np_err("service %s: no free backend id (%u in use on node %s); nothing was "
+			       "changed",
+			       s->name, NP_BACKEND_MAX - 1, n->name);
+			err = -ENOSPC;
+			goto out;
+		}
+		b->id = next;
+		used[next] = 2; /* 2: ours, new */
+		b->flags = is_local(m, &b->a) ? NP_BE_F_LOCAL : 0;
+	}
+	if (!old) {
+		if (svc_dir(n, NULL, NULL, dir, sizeof(dir)) ||
+		    (mkdir(dir, 0700) && errno != EEXIST) ||
+		    svc_dir(n, s->name, NULL, dir, sizeof(dir)) || mkdir(dir, 0700)) {
+			err = -errno;
+			np_err("create service record %s: %s", dir, strerror(-err));
+			goto out;
+		}
+	}
+
+	/* 1. entries that must exist before the table points at them */
+	for (size_t i = 0; i < s->n_be; i++) {
+		const struct np_svc_backend *b = &s->be[i];
+		const struct np_svc_backend *o = find_be(old, &b->a);
+
+		if (used[b->id] == 2)
+			err = be_write(m, s, b, BPF_NOEXIST);
+		else if (o && o->state != b->state && b->state == NP_BE_ACTIVE)
+			err = be_write(m, s, b, BPF_EXIST);
+		if (err)
+			goto undo;
+	}
+	if (!old) {
+		for (; src_done < s->n_src; src_done++) {
+			struct np_srcr_key k;
+			__u32 one = 1;
+
+			srcr_key(s->id, &s->src[src_done], &k);
+			if (bpf_map_update_elem(m->src, &k, &one, BPF_ANY)) {
+				err = -errno;
+				np_err("write source range of service %s into %s: %s", s->name,
+				       NP_MAP_SRC_RANGE, strerror(-err));
+				goto undo;
+			}
+		}
+		err = zero_stats(m, s->id);
+		if (err)
+			goto undo;
+	}
+
+	/* 2. the table, then the service */
+	err = table_create(m, s, &inner, &count);
+	if (err)
+		goto undo;
+	memset(&sv, 0, sizeof(sv));
+	sv.id = s->id;
+	sv.flags = (s->affinity_s ? NP_SVC_F_AFFINITY : 0) |
+		   (s->etp_local ? NP_SVC_F_ETP_LOCAL : 0) | (s->n_src ? NP_SVC_F_SRC_RANGE : 0);
+	sv.affinity_s = s->affinity_s;
+	sv.count = count;
+	sv.type = s->type;
+	sv.algo = s->algo;
+	svc_key(s, &key);
+	if (old && !count && bpf_map_update_elem(m->svc, &key, &sv, BPF_EXIST)) {
+		err = -errno;
+		np_err("update %s of service %s: %s", NP_MAP_SVC, s->name, strerror(-err));
+		goto undo;
+	}
+	if (bpf_map_update_elem(m->maglev, &s->id, &inner, BPF_ANY)) {
+		err = -errno;
+		np_err("swap the Maglev table of service %s into %s[%u]: %s", s->name,
+		       NP_MAP_MAGLEV, s->id, strerror(-err));
+		goto undo;
+	}
+	if ((!old || count) &&
+	    bpf_map_update_elem(m->svc, &key, &sv, old ? BPF_EXIST : BPF_NOEXIST)) {
+		err = -errno;
+		np_err("%s service %s in %s: %s", old ? "update" : "insert", s->name, NP_MAP_SVC,
+		       strerror(-err));
+		if (!old)
+			bpf_map_delete_elem(m->maglev, &s->id);
+		goto undo;
+	}
+
+	/* 3. what leaves: after the swap (errors here are logged, the service is live) */
+	for (size_t i = 0; old && i < s->n_be; i++) {
+		const struct np_svc_backend *b = &s->be[i];
+		const struct np_svc_backend *o = find_be(old, &b->a);
+
+		if (o && o->state != b->state && b->state != NP_BE_ACTIVE)
+			be_write(m, s, b, BPF_EXIST);
+	}
+	for (size_t i = 0; old && i < old->n_be; i++) {
+		const struct np_svc_backend *o = &old->be[i];
+
+		if (find_be(s, &o->a))
+			continue;
+		if (bpf_map_delete_elem(m->be, &o->id) && errno != ENOENT)
+			np_warn("delete backend id %u of service %s from %s: %s", o->id, s->name,
+				NP_MAP_BACKENDS, strerror(errno));
+		purge_flows(m, s->id, o->id);
+		snprintf(file, sizeof(file), BE_PREFIX "%u", o->id);
+		if (!svc_dir(n, s->name, file, path, sizeof(path)))
+			unlink(path);
+	}
+
+	/* 4. records */
+	for (size_t i = 0; i < s->n_be; i++) {
+		const struct np_svc_backend *o = find_be(old, &s->be[i].a);
+
+		if (!o || o->state != s->be[i].state || o->weight != s->be[i].weight)
+			be_record_write(n, s, &s->be[i]);
+	}
+	if (!old)
+		err = meta_write(n, s);
+	if (err) {
+		/* a service without its record could not be listed or deleted */
+		bpf_map_delete_elem(m->svc, &key);
+		bpf_map_delete_elem(m->maglev, &s->id);
+		goto undo;
+	}
+	err = 0;
+	goto out;
+
+undo:
+	for (size_t i = 0; i < s->n_be; i++) {
+		if (used[s->be[i].id] == 2) {
+			bpf_map_delete_elem(m->be, &s->be[i].id);
+			s->be[i].id = 0;
+		} else {
+			const struct np_svc_backend *o = find_be(old, &s->be[i].a);
+
+			if (o && o->state != s->be[i].state)
+				be_write(m, old, o, BPF_EXIST);
+		}
+	}
+	for (size_t i = 0; i < src_done; i++) {
+		struct np_srcr_key k;
+
+		srcr_key(s->id, &s->src[i], &k);
+		bpf_map_delete_elem(m->src, &k);
+	}
+	if (!old)
+		record_remove(n, s->name);
+out:
+	if (inner >= 0)
+		close(inner);
+	free(used);
+	return err;
+}
+
+int np_svc_add(struct np_node *n, struct np_svc_spec *s)
+{
+	char e[512], a[NP_SVC_ADDRSTRLEN], other[NP_SVC_NAME_MAX + 1];
+	struct np_svc_key key, k2, next;
+	struct svc_maps m;
+	struct np_svc sv;
+	__u8 *used = NULL;
+	void *prev = NULL;
+	int err;
+
+	err = np_svc_check_name(s->name, e, sizeof(e));
+	if (err) {
+		np_err("service add: %s; nothing was changed", e);
+		return err;
+	}
+	err = maps_open(n, &m);
+	if (err)
+		return err;
+	err = np_svc_check_spec(s, m.msize, e, sizeof(e));
+	if (err) {
+		np_err("service add %s: %s; nothing was changed", s->name, e);
+		goto out;
+	}
+	np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
+	if (record_exists(n, s->name)) {
+		np_err("service add: a service named %s exists already (see: nodepath service get "
+		       "%s); nothing was changed",
+		       s->name, s->name);
+		err = -EEXIST;
+		goto out;
+	}
+	svc_key(s, &key);
+	if (!bpf_map_lookup_elem(m.svc, &key, &sv)) {
+		name_of_id(n, sv.id, other, sizeof(other));
+		np_err("service add %s: %s%s is already served by service %s (id %u); nothing was "
+		       "changed",
+		       s->name, s->type == NP_SVC_T_NODEPORT ? "node port " : "VIP ", a,
+		       other[0] ? other : "(unnamed)", sv.id);
+		err = -EEXIST;
+		goto out;
+	}
+	/* lowest free service id */
+	used = calloc(NP_SVC_MAX, 1);
+	if (!used) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!bpf_map_get_next_key(m.svc, prev, &next)) {
+		k2 = next;
+		prev = &k2;
+		if (is_marker(&k2))
+			continue;
+		if (!bpf_map_lookup_elem(m.svc, &k2, &sv) && sv.id < NP_SVC_MAX)
+			used[sv.id] = 1;
+	}
+	s->id = 0;
+	for (__u32 i = 1; i < NP_SVC_MAX; i++) {
+		if (!used[i]) {
+			s->id = i;
+			break;
+		}
+	}
+	if (!s->id) {
+		np_err("service add %s: no free service id (limit %u); nothing was changed",
+		       s->name, NP_SVC_MAX - 1);
+		err = -ENOSPC;
+		goto out;
+	}
+	for (size_t i = 0; i < s->n_be; i++)
+		s->be[i].id = 0;
+	/* The marker first: a fragment of the first flow is refused already. */
+	err = marker_add(&m, s);
+	if (err)
+		goto out;
+	err = commit(n, &m, NULL, s);
+	if (err)
+		marker_put(&m, s);
+out:
+	free(used);
+	maps_close(&m);
+	return err;
+}
+
+static int info_fill(const struct svc_maps *m, struct np_svc_info *out)
+{
+	struct np_svc_key key;
+	struct np_svc sv;
+
+	svc_key(&out->spec, &key);
+	if (!bpf_map_lookup_elem(m->svc, &key, &sv)) {
+		out->count = sv.count;
+		out->flags = sv.flags;
+	}
+	np_percpu_counter_sum(m->stats, out->spec.id, &out->stats);
+	return 0;
+}
+
+static int open_existing(struct np_node *n, const char *verb, const char *name, struct svc_maps *m,
+			 struct np_svc_spec *s)
+{
+	int err = maps_open(n, m);
+
+	if (err)
+		return err;
+	err = record_read(n, name, m->be, s);
+	if (err == -ENOENT) {
+		np_err("%s: no service named \"%s\" on node %s (see: nodepath service list)", verb,
+		       name, n->name);
+	} else if (err) {
+		np_err("%s: read the record of service %s: %s", verb, name, strerror(-err));
+	}
+	if (err)
+		maps_close(m);
+	return err;
+}
+
+int np_svc_get(struct np_node *n, const char *name, struct np_svc_info *out)
+{
+	struct svc_maps m;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = open_existing(n, "service get", name, &m, &out->spec);
+	if (err)
+		return err;
+	info_fill(&m, out);
+	maps_close(&m);
+	return 0;
+}
+
+void np_svc_info_free(struct np_svc_info *v, size_t count)
+{
+	for (size_t i = 0; v && i < count; i++)
+		np_svc_spec_free(&v[i].spec);
+	free(v);
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+	const struct np_svc_info *x = a, *y = b;
+
+	return x->spec.id < y->spec.id ? -1 : x->spec.id > y->spec.id;
+}
+
+int np_svc_list(struct np_node *n, struct np_svc_info **out, size_t *count)
+{
+	struct np_svc_info *v = NULL;
+	struct svc_maps m;
+	char **names = NULL;
+	size_t k = 0, got = 0;
+	int err;
+
+	*out = NULL;
+	*count = 0;
+	err = maps_open(n, &m);
+	if (err)
+		return err;
+	err = record_names(n, &names, &k);
+	if (err) {
+		np_err("read service records of node %s: %s", n->name, strerror(-err));
+		goto out;
+	}
+	v = calloc(k ? k : 1, sizeof(*v));
+	if (!v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (record_read(n, names[i], m.be, &v[got].spec)) {
+			np_warn("service record %s is unreadable; skipped", names[i]);
+			continue;
+		}
+		info_fill(&m, &v[got]);
+		got++;
+	}
+	if (got)
+		qsort(v, got, sizeof(*v), cmp_info);
+	*out = v;
+	*count = got;
+	v = NULL;
+out:
+	free(v);
+	names_free(names, k);
+	maps_close(&m);
+	return err;
+}
+
+int np_svc_del(struct np_node *n, const char *name, struct np_svc_info *out)
+{
+	struct np_svc_spec s;
+	struct np_svc_key key;
+	struct svc_maps m;
+	int err;
+
+	err = open_existing(n, "service del", name, &m, &s);
+	if (err)
+		return err;
+	if (out) {
+		memset(out, 0, sizeof(*out));
+		out->spec = s;
+		info_fill(&m, out);
+	}
+	/* the service first: no new packet finds it; then what it pointed at */
+	svc_key(&s, &key);
+	if (bpf_map_delete_elem(m.svc, &key) && errno != ENOENT) {
+		err = -errno;
+		np_err("delete service %s from %s: %s", name, NP_MAP_SVC, strerror(-err));
+		goto out;
+	}
+	marker_put(&m, &s);
+	if (bpf_map_delete_elem(m.maglev, &s.id) && errno != ENOENT)
+		np_warn("delete %s[%u] of service %s: %s", NP_MAP_MAGLEV, s.id, name,
+			strerror(errno));
+	for (size_t i = 0; i < s.n_src; i++) {
+		struct np_srcr_key k;
+
+		srcr_key(s.id, &s.src[i], &k);
+		bpf_map_delete_elem(m.src, &k);
+	}
+	for (size_t i = 0; i < s.n_be; i++)
+		bpf_map_delete_elem(m.be, &s.be[i].id);
+	purge_flows(&m, s.id, 0);
+	zero_stats(&m, s.id);
+	record_remove(n, name);
+out:
+	if (!out)
+		np_svc_spec_free(&s);
+	maps_close(&m);
+	return err;
+}
+
+/* Copy s (with its own backend array, room for one more). */
+static int spec_dup(const struct np_svc_spec *s, struct np_svc_spec *d)
+{
+	*d = *s;
+	d->be = calloc(s->n_be + 1, sizeof(*d->be));
+	if (!d->be)
+		return -ENOMEM;
+	if (s->n_be)
+		memcpy(d->be, s->be, s->n_be * sizeof(*d->be));
+	return 0;
+}
+
+enum be_op { BE_ADD, BE_DEL, BE_SET };
+
+static int backend_change(struct np_node *n, const char *name, enum be_op op,
+			  const struct np_svc_backend *b, const struct np_svc_addr *a, __u32 weight,
+			  int state)
+{
+	static const char *const verbs[] = { "backend add", "backend del", "backend set" };
+	const char *verb = verbs[op];
+	struct np_svc_spec old, s = { 0 };
+	char e[512], txt[NP_SVC_ADDRSTRLEN];
+	struct np_svc_backend *cur = NULL;
+	struct svc_maps m;
+	int err;
+
+	err = open_existing(n, verb, name, &m, &old);
+	if (err)
+		return err;
+	err = spec_dup(&old, &s);
+	if (err)
+		goto out;
+	np_svc_addr_str(a, 0, txt, sizeof(txt));
+	for (size_t i = 0; i < s.n_be; i++)
+		if (np_svc_addr_eq(&s.be[i].a, a))
+			cur = &s.be[i];
+	if (op == BE_ADD) {
+		if (cur) {
+			np_err("%s %s: %s is a backend of it already (id %u); change it with "
+			       "`backend set`; nothing was changed",
+			       verb, name, txt, cur->id);
+			err = -EEXIST;
+			goto out;
+		}
+		s.be[s.n_be] = *b;
+		s.be[s.n_be].id = 0;
+		s.n_be++;
+	} else if (!cur) {
+		np_err("%s %s: %s is no backend of it (see: nodepath service get %s); nothing was "
+		       "changed",
+		       verb, name, txt, name);
+		err = -ENOENT;
+		goto out;
+	} else if (op == BE_DEL) {
+		*cur = s.be[--s.n_be];
+	} else {
+		if (weight)
+			cur->weight = weight;
+		if (state >= 0)
+			cur->state = (__u8)state;
+	}
+	s.etp_given = s.etp_local;
+	err = np_svc_check_spec(&s, m.msize, e, sizeof(e));
+	if (err) {
+		np_err("%s %s: %s; nothing was changed", verb, name, e);
+		goto out;
+	}
+	err = commit(n, &m, &old, &s);
+out:
+	np_svc_spec_free(&s);
+	np_svc_spec_free(&old);
+	maps_close(&m);
+	return err;
+}
+
+int np_backend_add(struct np_node *n, const char *name, const struct np_svc_backend *b)
+{
+	return backend_change(n, name, BE_ADD, b, &b->a, 0, -1);
+}
+
+int np_backend_del(struct np_node *n, const char *name, const struct np_svc_addr *a)
+{
+	return backend_change(n, name, BE_DEL, NULL, a, 0, -1);
+}
+
+int np_backend_set(struct np_node *n, const char *name, const struct np_svc_addr *a, __u32 weight,
+		   int state)
+{
+	return backend_change(n, name, BE_SET, NULL, a, weight, state);
+}

@@ -1,0 +1,1436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Golden BPF_PROG_TEST_RUN fixtures for service load balancing. Every
+ * uplink fixture runs through the XDP program (np_xdp_uplink) and the tcx
+ * uplink program (np_tc_uplink_in) in turn, each on a fresh conntrack, and
+ * must give the corresponding verdict, the same rewritten IP packet (byte
+ * for byte, checksums recomputed in full here), the same statistics and the
+ * same conntrack entries. Pod-egress fixtures run np_pod_from.
+ *
+ * The test moves into a network namespace of its own (bpf_fib_lookup()
+ * resolves in the caller's namespace):
+ *   up0    the "uplink": 198.18.0.1/24, fd00:18::1/64 (the node addresses),
+ *          permanent neighbours: the client .101 / ::101 and node 2 .2 / ::2;
+ *   pod1, pod2  veth host ends standing in for two local endpoints.
+ *
+ * Services (np_svc), backends (np_backends), Maglev tables (inner maps made
+ * here) and endpoints are seeded by the test; the objects share their maps
+ * through a private pin root.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/neighbour.h>
+#include <linux/pkt_cls.h>
+#include <linux/rtnetlink.h>
+
+#include <cmocka.h>
+#include <libmnl/libmnl.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <nodepath/abi.h>
+
+#include "nl.h"
+#include "common/np_bpftest.h"
+#include "common/np_pktb.h"
+
+#define P_TCP 6
+#define P_UDP 17
+
+#define NODE4 "198.18.0.1"
+#define NODE6 "fd00:18::1"
+#define CLIENT4 "198.18.0.101"
+#define CLIENT6 "fd00:18::101"
+#define NODE2_4 "198.18.0.2"
+#define NODE2_6 "fd00:18::2"
+#define POD1_4 "198.19.1.11"
+#define POD1_6 "fd00:19:1::11"
+#define POD2_4 "198.19.1.12"
+#define POD2_6 "fd00:19:1::12"
+
+#define VIP_LOCAL "198.18.100.10"
+#define VIP_REMOTE "198.18.100.11"
+#define VIP_SRCR "198.18.100.12"
+#define VIP_EMPTY "198.18.100.13"
+#define VIP_TERM "198.18.100.14"
+#define VIP_AFF "198.18.100.15"
+#define VIP_RAND "198.18.100.16"
+#define VIP_UDP "198.18.100.17"
+#define VIP6_LOCAL "fd00:18:100::10"
+#define VIP6_REMOTE "fd00:18:100::11"
+
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+#define TCP_SYNACK 0x12
+
+static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 0x65 };
+static const uint8_t node2_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const uint8_t pod1_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x11 };
+static const uint8_t pod1_host[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
+static const uint8_t pod2_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x11 };
+static const uint8_t pod2_host[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
+
+enum { RUN_XDP = 0, RUN_TC = 1 };
+static const char *const run_names[2] = { "xdp", "tc" };
+
+static struct {
+	int ready;
+	const char *why_not;
+	char pin_dir[96];
+	struct bpf_object *xdp_obj, *tc_obj, *pod_obj;
+	int xdp_fd, tc_fd, pod_fd;
+	int stats_fd, svc_fd, maglev_fd, be_fd, ct_fd, aff_fd, srcr_fd, node_fd, naddr_fd;
+	int eps_fd, dev_fd;
+	int ncpus;
+	int up0, pod1, pod2;
+	uint8_t up0_mac[6];
+} env;
+
+/* ---- netlink: permanent neighbours ---------------------------------------- */
+
+static int nl_talk(struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	unsigned int portid;
+	int ret;
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh->nlmsg_seq = (unsigned int)time(NULL);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (ret < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = mnl_cb_run(buf, (size_t)ret, nlh->nlmsg_seq, portid, NULL, NULL);
+	ret = ret < 0 ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int nl_neigh_add(int ifindex, int family, const char *addr, const uint8_t *mac)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	unsigned char a[16];
+	struct ndmsg *nd;
+
+	if (inet_pton(family, addr, a) != 1)
+		return -EINVAL;
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = (__u8)family;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_PERMANENT;
+	nd->ndm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, a);
+	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+	return nl_talk(nlh);
+}
+
+static int if_mac(const char *ifname, uint8_t *mac)
+{
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+static int netns_setup(void)
+{
+	int err;
+
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	err = np_nl_link_set_up("lo", true);
+	if (!err)
+		err = np_sysctl_write("net/ipv4/conf/all/forwarding", "1");
+	if (!err)
+		err = np_sysctl_write("net/ipv6/conf/all/forwarding", "1");
+	if (!err)
+		err = np_sysctl_write("net/ipv6/conf/default/accept_dad", "0");
+	if (!err)
+		err = np_nl_veth_add("up0", "up0p", -1);
+	if (!err)
+		err = np_nl_veth_add("pod1", "pod1p", -1);
+	if (!err)
+		err = np_nl_veth_add("pod2", "pod2p", -1);
+	if (!err)
+		err = np_nl_link_set_up("up0", true);
+	if (!err)
+		err = np_nl_link_set_up("up0p", true);
+	if (!err)
+		err = np_nl_link_set_up("pod1", true);
+	if (!err)
+		err = np_nl_link_set_up("pod1p", true);
+	if (!err)
+		err = np_nl_link_set_up("pod2", true);
+	if (!err)
+		err = np_nl_link_set_up("pod2p", true);
+	if (!err)
+		err = np_nl_addr_add_str("up0", NODE4 "/24");
+	if (!err)
+		err = np_nl_addr_add_str("up0", NODE6 "/64");
+	if (err)
+		return err;
+	env.up0 = np_nl_link_index("up0");
+	env.pod1 = np_nl_link_index("pod1");
+	env.pod2 = np_nl_link_index("pod2");
+	if (env.up0 < 0 || env.pod1 < 0 || env.pod2 < 0)
+		return -ENODEV;
+	err = if_mac("up0", env.up0_mac);
+	if (!err)
+		err = nl_neigh_add(env.up0, AF_INET, CLIENT4, client_mac);
+	if (!err)
+		err = nl_neigh_add(env.up0, AF_INET6, CLIENT6, client_mac);
+	if (!err)
+		err = nl_neigh_add(env.up0, AF_INET, NODE2_4, node2_mac);
+	if (!err)
+		err = nl_neigh_add(env.up0, AF_INET6, NODE2_6, node2_mac);
+	/* The pods' replies are forwarded: the FIB wants forwarding on them. */
+	if (!err)
+		err = np_sysctl_write("net/ipv4/conf/pod1/forwarding", "1");
+	if (!err)
+		err = np_sysctl_write("net/ipv4/conf/pod2/forwarding", "1");
+	return err;
+}
+
+/* ---- seeding ------------------------------------------------------------------ */
+
+static void addr_bytes(const char *a, uint8_t *out)
+{
+	memset(out, 0, 16);
+	if (strchr(a, ':'))
+		inet_pton(AF_INET6, a, out);
+	else
+		inet_pton(AF_INET, a, out);
+}
+
+static int family_of(const char *a)
+{
+	return strchr(a, ':') ? NP_AF_INET6 : NP_AF_INET;
+}
+
+static int put_backend(__u32 id, const char *addr, uint16_t port, __u8 state, int local)
+{
+	struct np_backend be;
+
+	memset(&be, 0, sizeof(be));
+	be.family = (__u8)family_of(addr);
+	be.state = state;
+	be.port = htons(port);
+	be.flags = local ? NP_BE_F_LOCAL : 0;
+	addr_bytes(addr, be.addr);
+	return bpf_map_update_elem(env.be_fd, &id, &be, BPF_ANY) ? -errno : 0;
+}
+
+static int set_backend_state(__u32 id, __u8 state)
+{
+	struct np_backend be;
+
+	if (bpf_map_lookup_elem(env.be_fd, &id, &be))
+		return -errno;
+	be.state = state;
+	return bpf_map_update_elem(env.be_fd, &id, &be, BPF_ANY) ? -errno : 0;
+}
+
+/* A Maglev table of NP_MAGLEV_DEFAULT slots cycling through ids[]. */
+static int put_table(__u32 svc_id, const __u32 *ids, int n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP);
+	__u32 slot, v;
+	int fd, err = 0;
+
+	/* The template has BPF_F_INNER_MAP (any size); inner maps must match it. */
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "np_mg_test", 4, 4, NP_MAGLEV_DEFAULT, &mopts);
+	if (fd < 0)
+		return -errno;
+	for (slot = 0; n && slot < NP_MAGLEV_DEFAULT; slot++) {
+		v = ids[slot % (__u32)n];
+		if (bpf_map_update_elem(fd, &slot, &v, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+	if (bpf_map_update_elem(env.maglev_fd, &svc_id, &fd, BPF_ANY)) {
+		err = -errno;
+		print_error("put the table of service %u: %s\n", svc_id, strerror(errno));
+	}
+out:
+	close(fd); /* the outer map holds its reference */
+	return err;
+}
+
+static int put_svc(const char *vip, __u8 proto, uint16_t port, __u8 scope, __u32 id, __u32 flags,
+		   __u8 algo, __u32 aff_s, const __u32 *ids, int n)
+{
+	struct np_svc_key k;
+	struct np_svc s;
+	int err;
+
+	memset(&k, 0, sizeof(k));
+	k.family = (__u8)family_of(vip);
+	k.proto = proto;
+	k.port = htons(port);
+	k.scope = scope;
+	if (scope == NP_SVC_SCOPE_VIP)
+		addr_bytes(vip, k.addr);
+	memset(&s, 0, sizeof(s));
+	s.id = id;
+	s.flags = flags;
+	s.affinity_s = aff_s;
+	s.count = (__u16)n;
+	s.algo = algo;
+	err = put_table(id, ids, n);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(env.svc_fd, &k, &s, BPF_ANY))
+		return -errno;
+	/* The VIP marker (proto 0, port 0): non-first fragments are refused. */
+	if (scope == NP_SVC_SCOPE_VIP) {
+		k.proto = 0;
+		k.port = 0;
+		memset(&s, 0, sizeof(s));
+		if (bpf_map_update_elem(env.svc_fd, &k, &s, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int put_endpoint(__u32 id, int ifindex, const char *ip4, const char *ip6,
+			const uint8_t *pod_mac, const uint8_t *host_mac)
+{
+	struct np_endpoint ep;
+	struct np_ep_dev dev;
+	struct np_ep_key key;
+	__u32 ifx = (__u32)ifindex;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.id = id;
+	ep.ifindex = (__u32)ifindex;
+	ep.flags = NP_EP_F_L2;
+	memcpy(ep.pod_mac, pod_mac, 6);
+	memcpy(ep.host_mac, host_mac, 6);
+	memset(&key, 0, sizeof(key));
+	key.family = NP_AF_INET;
+	addr_bytes(ip4, key.addr);
+	if (bpf_map_update_elem(env.eps_fd, &key, &ep, BPF_ANY))
+		return -errno;
+	memset(&key, 0, sizeof(key));
+	key.family = NP_AF_INET6;
+	addr_bytes(ip6, key.addr);
+	if (bpf_map_update_elem(env.eps_fd, &key, &ep, BPF_ANY))
+		return -errno;
+	memset(&dev, 0, sizeof(dev));
+	dev.id = id;
+	dev.flags = NP_EP_F_L2;
+	inet_pton(AF_INET, ip4, dev.ip4);
+	inet_pton(AF_INET6, ip6, dev.ip6);
+	memcpy(dev.pod_mac, pod_mac, 6);
+	memcpy(dev.host_mac, host_mac, 6);
+	return bpf_map_update_elem(env.dev_fd, &ifx, &dev, BPF_ANY) ? -errno : 0;
+}
+
+/* Backend ids. */
+enum {
+	BE_POD1 = 1,	 /* pod1:8080, local */
+	BE_POD2 = 2,	 /* pod2:8080, local */
+	BE_NODE2 = 3,	 /* 198.18.0.2:8080, remote */
+	BE_TERM = 4,	 /* pod1:9000, local; its state changes in the tests */
+	BE_IDLE = 5,	 /* pod2:7000, active but in no table */
+	BE_POD1_UDP = 6, /* pod1:5353 */
+	BE6_POD1 = 7,	 /* [pod1]:8080 */
+	BE6_POD1_UDP = 8,
+	BE6_NODE2 = 9, /* [node2]:8080, remote */
+};
+
+/* Service ids. */
+enum {
+	SVC_LOCAL = 1,
+	SVC_REMOTE,
+	SVC_NODEPORT,
+	SVC_SRCR,
+	SVC_EMPTY,
+	SVC_TERM,
+	SVC_AFF,
+	SVC_RAND,
+	SVC_UDP,
+	SVC6_LOCAL,
+	SVC6_UDP,
+	SVC6_REMOTE,
+};
+
+static int seed_maps(void)
+{
+	static const __u32 pod1[] = { BE_POD1 }, pod2[] = { BE_POD2 }, node2[] = { BE_NODE2 },
+			   term[] = { BE_TERM }, both[] = { BE_POD1, BE_POD2 },
+			   udp[] = { BE_POD1_UDP }, v6[] = { BE6_POD1 }, v6u[] = { BE6_POD1_UDP },
+			   v6r[] = { BE6_NODE2 };
+	struct np_node_cfg node;
+	struct np_srcr_key sk;
+	struct np_ep_key nk;
+	__u32 zero = 0, one = 1;
+	int err = 0;
+
+	memset(&node, 0, sizeof(node));
+	node.abi_version = NP_ABI_VERSION;
+	node.flags = NP_NODE_F_UP;
+	node.uplink_ifindex = (__u32)env.up0;
+	node.maglev_size = NP_MAGLEV_DEFAULT;
+	node.ct_size = NP_CT_DEFAULT;
+	inet_pton(AF_INET, NODE4, node.node_addr4);
+	inet_pton(AF_INET6, NODE6, node.node_addr6);
+	inet_pton(AF_INET, "198.19.1.0", node.pod_net4);
+	node.pod_len4 = 24;
+	inet_pton(AF_INET, "198.19.1.1", node.pod_gw4);
+	inet_pton(AF_INET6, "fd00:19:1::1", node.pod_gw6);
+	if (bpf_map_update_elem(env.node_fd, &zero, &node, BPF_ANY))
+		return -errno;
+	memset(&nk, 0, sizeof(nk));
+	nk.family = NP_AF_INET;
+	addr_bytes(NODE4, nk.addr);
+	if (bpf_map_update_elem(env.naddr_fd, &nk, &one, BPF_ANY))
+		return -errno;
+	memset(&nk, 0, sizeof(nk));
+	nk.family = NP_AF_INET6;
+	addr_bytes(NODE6, nk.addr);
+	if (bpf_map_update_elem(env.naddr_fd, &nk, &one, BPF_ANY))
+		return -errno;
+
+	err = put_endpoint(1, env.pod1, POD1_4, POD1_6, pod1_mac, pod1_host);
+	err = err ?: put_endpoint(2, env.pod2, POD2_4, POD2_6, pod2_mac, pod2_host);
+	err = err ?: put_backend(BE_POD1, POD1_4, 8080, NP_BE_ACTIVE, 1);
+	err = err ?: put_backend(BE_POD2, POD2_4, 8080, NP_BE_ACTIVE, 1);
+	err = err ?: put_backend(BE_NODE2, NODE2_4, 8080, NP_BE_ACTIVE, 0);
+	err = err ?: put_backend(BE_TERM, POD1_4, 9000, NP_BE_ACTIVE, 1);
+	err = err ?: put_backend(BE_IDLE, POD2_4, 7000, NP_BE_ACTIVE, 1);
+	err = err ?: put_backend(BE_POD1_UDP, POD1_4, 5353, NP_BE_ACTIVE, 1);
+	err = err ?: put_backend(BE6_POD1, POD1_6, 8080, NP_BE_ACTIVE, 1);
+	err = err ?: put_backend(BE6_POD1_UDP, POD1_6, 5353, NP_BE_ACTIVE, 1);
+	err = err ?: put_backend(BE6_NODE2, NODE2_6, 8080, NP_BE_ACTIVE, 0);
+	err = err
+		      ?: put_svc(VIP_LOCAL, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_LOCAL, 0,
+				 NP_ALGO_MAGLEV, 0, pod1, 1);
+	err = err
+		      ?: put_svc(VIP_REMOTE, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_REMOTE, 0,
+				 NP_ALGO_MAGLEV, 0, node2, 1);
+	err = err
+		      ?: put_svc("0.0.0.0", P_TCP, 30080, NP_SVC_SCOPE_NODEPORT, SVC_NODEPORT, 0,
+				 NP_ALGO_MAGLEV, 0, pod2, 1);
+	err = err
+		      ?: put_svc(VIP_SRCR, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_SRCR,
+				 NP_SVC_F_SRC_RANGE, NP_ALGO_MAGLEV, 0, pod1, 1);
+	err = err
+		      ?: put_svc(VIP_EMPTY, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_EMPTY, 0,
+				 NP_ALGO_MAGLEV, 0, NULL, 0);
+	err = err
+		      ?: put_svc(VIP_TERM, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_TERM, 0, NP_ALGO_MAGLEV,
+				 0, term, 1);
+	err = err
+		      ?: put_svc(VIP_AFF, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_AFF, NP_SVC_F_AFFINITY,
+				 NP_ALGO_RANDOM, 300, both, 2);
+	err = err
+		      ?: put_svc(VIP_RAND, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_RAND, 0, NP_ALGO_RANDOM,
+				 0, both, 2);
+	err = err
+		      ?: put_svc(VIP_UDP, P_UDP, 53, NP_SVC_SCOPE_VIP, SVC_UDP, 0, NP_ALGO_MAGLEV,
+				 0, udp, 1);
+	err = err
+		      ?: put_svc(VIP6_LOCAL, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC6_LOCAL, 0,
+				 NP_ALGO_MAGLEV, 0, v6, 1);
+	err = err
+		      ?: put_svc(VIP6_LOCAL, P_UDP, 53, NP_SVC_SCOPE_VIP, SVC6_UDP, 0,
+				 NP_ALGO_MAGLEV, 0, v6u, 1);
+	err = err
+		      ?: put_svc(VIP6_REMOTE, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC6_REMOTE, 0,
+				 NP_ALGO_MAGLEV, 0, v6r, 1);
+	if (err)
+		return err;
+	/* SVC_SRCR admits 10.0.0.0/8 only: the client is refused. */
+	memset(&sk, 0, sizeof(sk));
+	sk.prefixlen = 32 + 8;
+	sk.svc_id = htonl(SVC_SRCR);
+	sk.addr[0] = 10;
+	if (bpf_map_update_elem(env.srcr_fd, &sk, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void env_close(void)
+{
+	np_bpftest_unpin(env.pin_dir);
+	env.pin_dir[0] = '\0';
+	bpf_object__close(env.xdp_obj);
+	bpf_object__close(env.tc_obj);
+	bpf_object__close(env.pod_obj);
+	env.xdp_obj = env.tc_obj = env.pod_obj = NULL;
+	env.ready = 0;
+}
+
+static int group_setup(void **state)
+{
+	int err;
+
+	(void)state;
+	if (geteuid() != 0) {
+		env.why_not = "BPF_PROG_TEST_RUN and a private netns need root";
+		return 0;
+	}
+	err = netns_setup();
+	if (err) {
+		print_error("set up the test netns: %s\n", strerror(-err));
+		return -1;
+	}
+	env.ncpus = libbpf_num_possible_cpus();
+	if (np_bpftest_pin_dir(env.pin_dir, sizeof(env.pin_dir), "lb")) {
+		env.pin_dir[0] = '\0';
+		return -1;
+	}
+	atexit(env_close);
+	/* No metadata mark: XDP's data_out would start with it. */
+	env.xdp_obj = np_bpftest_load("np_xdp.bpf.o", env.pin_dir, NP_FEAT_PREFILTER);
+	env.tc_obj = np_bpftest_load("np_netdev.bpf.o", env.pin_dir, NP_FEAT_PREFILTER);
+	env.pod_obj = np_bpftest_load("np_pod.bpf.o", env.pin_dir, 0);
+	if (!env.xdp_obj || !env.tc_obj || !env.pod_obj)
+		goto err;
+	env.xdp_fd = np_bpftest_prog_fd(env.xdp_obj, "np_xdp_uplink");
+	env.tc_fd = np_bpftest_prog_fd(env.tc_obj, "np_tc_uplink_in");
+	env.pod_fd = np_bpftest_prog_fd(env.pod_obj, "np_pod_from");
+	env.stats_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_STATS);
+	env.svc_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_SVC);
+	env.maglev_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_MAGLEV);
+	env.be_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_BACKENDS);
+	env.ct_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_CT);
+	env.aff_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_AFFINITY);
+	env.srcr_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_SRC_RANGE);
+	env.node_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_NODE);
+	env.naddr_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_NODE_ADDR);
+	env.eps_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_EP);
+	env.dev_fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_EP_DEV);
+	if (env.xdp_fd < 0 || env.tc_fd < 0 || env.pod_fd < 0 || env.stats_fd < 0 ||
+	    env.svc_fd < 0 || env.maglev_fd < 0 || env.be_fd < 0 || env.ct_fd < 0 ||
+	    env.aff_fd < 0 || env.srcr_fd < 0 || env.node_fd < 0 || env.naddr_fd < 0 ||
+	    env.eps_fd < 0 || env.dev_fd < 0) {
+		print_error("find the programs and maps\n");
+		goto err;
+	}
+	err = seed_maps();
+	if (err) {
+		print_error("seed the maps: %s\n", strerror(-err));
+		goto err;
+	}
+	env.ready = 1;
+	return 0;
+err:
+	env_close();
+	return -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	env_close();
+	return 0;
+}
+
+#define REQUIRE_ENV()                                               \
+	do {                                                        \
+		if (env.why_not) {                                  \
+			print_message("# SKIP: %s\n", env.why_not); \
+			skip();                                     \
+		}                                                   \
+		assert_true(env.ready);                             \
+	} while (0)
+
+/* ---- packets ---------------------------------------------------------------------- */
+
+/* What a fixture packet looks like; the expected output is another one. */
+struct spec {
+	uint8_t proto;
+	const char *saddr, *daddr;
+	uint16_t sport, dport;
+	uint8_t tcp_flags;
+	uint8_t ttl; /* 0: 64 */
+	const uint8_t *dmac, *smac;
+	int udp_no_csum; /* IPv4 UDP sent without a checksum */
+};
+
+#define SPEC(p, s, d, sp, dp, fl)                                                       \
+	{                                                                               \
+		.proto = (p), .saddr = (s), .daddr = (d), .sport = (sp), .dport = (dp), \
+		.tcp_flags = (fl)                                                       \
+	}
+
+/* The L4 checksum over the pseudo-header, for the packet in b. */
+static uint16_t l4_csum(const uint8_t *f, size_t len, int *ok)
+{
+	const uint8_t *ip = f + 14;
+	uint32_t sum = 0, l4len;
+	size_t l4, i;
+	uint8_t proto;
+
+	if (f[12] == 0x08) { /* IPv4 */
+		l4 = 14 + (size_t)(ip[0] & 0x0f) * 4;
+		proto = ip[9];
+		l4len = (uint32_t)(len - l4);
+		for (i = 12; i < 20; i += 2)
+			sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	} else {
+		l4 = 14 + 40;
+		proto = ip[6];
+		l4len = (uint32_t)(len - l4);
+		for (i = 8; i < 40; i += 2)
+			sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	}
+	sum += proto + (l4len >> 16) + (l4len & 0xffff);
+	if (ok) {
+		/* Over the whole segment, its checksum field included: 0 when right. */
+		*ok = np_pktb_csum_add(f + l4, l4len, sum) == 0;
+		return 0;
+	}
+	return np_pktb_csum_add(f + l4, l4len, sum);
+}
+
+static void build(struct np_pktb *b, const struct spec *s)
+{
+	int v6 = strchr(s->saddr, ':') != NULL;
+	size_t l4, csum_off;
+	uint16_t c;
+
+	np_pktb_init(b);
+	np_pktb_eth_addr(b, s->dmac ? s->dmac : env.up0_mac, s->smac ? s->smac : client_mac,
+			 v6 ? NP_ETH_P_IPV6 : NP_ETH_P_IP);
+	if (v6)
+		np_pktb_ip6(b, s->proto, s->saddr, s->daddr);
+	else
+		np_pktb_ip4(b, s->proto, s->saddr, s->daddr);
+	if (s->ttl)
+		b->buf[14 + (v6 ? 7 : 8)] = s->ttl;
+	if (s->proto == P_TCP) {
+		l4 = np_pktb_tcp(b, s->sport, s->dport);
+		b->buf[l4 + 13] = s->tcp_flags ? s->tcp_flags : TCP_SYN;
+		csum_off = l4 + 16;
+	} else {
+		l4 = np_pktb_udp(b, s->sport, s->dport);
+		csum_off = l4 + 6;
+	}
+	np_pktb_fill(b, 24, 0x5a);
+	np_pktb_finish(b);
+	if (s->proto == P_UDP && !v6 && s->udp_no_csum)
+		return;
+	np_pktb_be16(b, csum_off, 0);
+	c = l4_csum(b->buf, b->len, NULL);
+	if (s->proto == P_UDP && !c)
+		c = 0xffff;
+	np_pktb_be16(b, csum_off, c);
+}
+
+/* Checksums of an output frame, recomputed in full. */
+static void assert_csums(const uint8_t *f, size_t len)
+{
+	int ok;
+
+	if (f[12] == 0x08)
+		assert_int_equal(np_pktb_csum_add(f + 14, 20, 0), 0);
+	l4_csum(f, len, &ok);
+	assert_true(ok);
+}
+
+static size_t l4_off(const uint8_t *f)
+{
+	return f[12] == 0x08 ? 14 + (size_t)(f[14] & 0x0f) * 4 : 14 + 40;
+}
+
+static uint16_t out_sport(const uint8_t *f)
+{
+	return (uint16_t)(f[l4_off(f)] << 8 | f[l4_off(f) + 1]);
+}
+
+static uint16_t out_dport(const uint8_t *f)
+{
+	return (uint16_t)(f[l4_off(f) + 2] << 8 | f[l4_off(f) + 3]);
+}
+
+/* ---- running --------------------------------------------------------------------- */
+
+struct out {
+	uint8_t buf[NP_PKTB_MAX + 256];
+	size_t len;
+	__u32 ret;
+};
+
+static void run(int fd, int xdp, int ifindex, const struct np_pktb *b, struct out *o)
+{
+	struct __sk_buff skb;
+	struct xdp_md xmd;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = b->buf, .data_size_in = (__u32)b->len,
+		    .data_out = o->buf, .data_size_out = sizeof(o->buf), .repeat = 1);
+
+	if (xdp) {
+		memset(&xmd, 0, sizeof(xmd));
+		xmd.data_end = (__u32)b->len;
+		xmd.ingress_ifindex = (__u32)ifindex;
+		opts.ctx_in = &xmd;
+		opts.ctx_size_in = sizeof(xmd);
+	} else {
+		memset(&skb, 0, sizeof(skb));
+		skb.ifindex = (__u32)ifindex;
+		opts.ctx_in = &skb;
+		opts.ctx_size_in = sizeof(skb);
+	}
+	if (bpf_prog_test_run_opts(fd, &opts))
+		fail_msg("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	o->len = opts.data_size_out;
+	o->ret = opts.retval;
+}
+
+/* One packet through the uplink program of run r (XDP or tc). */
+static void run_up(int r, const struct spec *s, struct out *o)
+{
+	struct np_pktb b;
+
+	build(&b, s);
+	run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, o);
+}
+
+static void run_pod(int ifindex, const struct spec *s, struct out *o)
+{
+	struct np_pktb b;
+
+	build(&b, s);
+	run(env.pod_fd, 0, ifindex, &b, o);
+}
+
+static __u64 stat_of(int hook, __u32 stat)
+{
+	struct np_counter *v = calloc((size_t)env.ncpus, sizeof(*v));
+	__u32 key = NP_STAT_IDX(hook, stat);
+	__u64 n = 0;
+	int c;
+
+	assert_non_null(v);
+	assert_int_equal(bpf_map_lookup_elem(env.stats_fd, &key, v), 0);
+	for (c = 0; c < env.ncpus; c++)
+		n += v[c].packets;
+	free(v);
+	return n;
+}
+
+static int hook_of(int r)
+{
+	return r == RUN_XDP ? NP_HOOK_XDP : NP_HOOK_TC_UPLINK_IN;
+}
+
+static void clear_map(int fd, size_t ksz)
+{
+	uint8_t k[64], next[64];
+
+	assert_true(ksz <= sizeof(k));
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(k, next, ksz);
+		if (bpf_map_delete_elem(fd, k))
+			break;
+	}
+}
+
+static void fresh_state(void)
+{
+	clear_map(env.ct_fd, sizeof(struct np_ct_key));
+	clear_map(env.aff_fd, sizeof(struct np_aff_key));
+}
+
+/* The conntrack, last_ns zeroed, sorted: to compare XDP's with tc's. */
+struct ct_pair {
+	struct np_ct_key k;
+	struct np_ct_entry e;
+};
+
+struct ct_dump {
+	struct ct_pair p[64];
+	int n;
+};
+
+static int ct_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ct_pair));
+}
+
+static void ct_dump(struct ct_dump *d)
+{
+	struct np_ct_key k, next;
+	void *prev = NULL;
+
+	d->n = 0;
+	while (!bpf_map_get_next_key(env.ct_fd, prev, &next) && d->n < 64) {
+		k = next;
+		prev = &k;
+		d->p[d->n].k = k;
+		if (bpf_map_lookup_elem(env.ct_fd, &k, &d->p[d->n].e))
+			continue;
+		d->p[d->n].e.last_ns = 0;
+		d->n++;
+	}
+	qsort(d->p, (size_t)d->n, sizeof(d->p[0]), ct_cmp);
+}
+
+/* The CT entry for a key built from the packet spec in direction dir. */
+static int ct_get(const struct spec *s, __u8 dir, struct np_ct_entry *e)
+{
+	struct np_ct_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = (__u8)family_of(s->saddr);
+	k.proto = s->proto;
+	k.dir = dir;
+	k.sport = htons(s->sport);
+	k.dport = htons(s->dport);
+	addr_bytes(s->saddr, k.saddr);
+	addr_bytes(s->daddr, k.daddr);
+	return bpf_map_lookup_elem(env.ct_fd, &k, e) ? -errno : 0;
+}
+
+/* Output o must be exactly the packet of spec want (checksums included). */
+static void assert_frame(const struct out *o, const struct spec *want)
+{
+	struct np_pktb w;
+	size_t i;
+
+	build(&w, want);
+	assert_csums(o->buf, o->len);
+	if (o->len != w.len || memcmp(o->buf, w.buf, w.len)) {
+		for (i = 0; i < w.len && i < o->len; i++)
+			if (o->buf[i] != w.buf[i])
+				print_error("byte %zu: %02x, want %02x\n", i, o->buf[i], w.buf[i]);
+	}
+	assert_int_equal(o->len, w.len);
+	assert_memory_equal(o->buf, w.buf, w.len);
+}
+
+static const __u32 v_pass[2] = { XDP_PASS, (__u32)TCX_NEXT };
+static const __u32 v_local[2] = { XDP_PASS, TC_ACT_REDIRECT };
+static const __u32 v_tx[2] = { XDP_TX, TC_ACT_REDIRECT };
+static const __u32 v_drop[2] = { XDP_DROP, TC_ACT_SHOT };
+
+/*
+ * A local backend's DNAT as each path delivers it: XDP passes the
+ * translated packet (MACs untouched) to tc; tc hands it to the pod (MACs
+ * of the pod).
+ */
+static void assert_local(int r, const struct out *o, struct spec want, const uint8_t *pmac,
+			 const uint8_t *hmac)
+{
+	assert_int_equal(o->ret, v_local[r]);
+	if (r == RUN_TC) {
+		want.dmac = pmac;
+		want.smac = hmac;
+	}
+	assert_frame(o, &want);
+}
+
+/* ---- fixtures ------------------------------------------------------------------------ */
+
+static const struct spec c_local = SPEC(P_TCP, CLIENT4, VIP_LOCAL, 40000, 80, TCP_SYN);
+
+/* Runs body(r) for XDP and tc on a fresh CT each; CTs must end up equal. */
+#define BOTH(...)                                                                \
+	do {                                                                     \
+		struct ct_dump dumps[2];                                         \
+		int r;                                                           \
+		for (r = 0; r < 2; r++) {                                        \
+			fresh_state();                                           \
+			print_message("# %s\n", run_names[r]);                   \
+			__VA_ARGS__;                                             \
+			ct_dump(&dumps[r]);                                      \
+		}                                                                \
+		assert_int_equal(dumps[0].n, dumps[1].n);                        \
+		assert_memory_equal(dumps[0].p, dumps[1].p,                      \
+				    (size_t)dumps[0].n * sizeof(dumps[0].p[0])); \
+	} while (0)
+
+static void vip_local_new(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec want = c_local;
+		struct np_ct_entry e;
+		struct out o;
+		__u64 n0 = stat_of(hook_of(r), NP_STAT_LB_NEW);
+
+		run_up(r, &c_local, &o);
+		want.daddr = POD1_4;
+		want.dport = 8080;
+		assert_local(r, &o, want, pod1_mac, pod1_host);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_NEW), n0 + 1);
+		/* FWD: client -> VIP, to pod1:8080; REV: pod1 -> client, VIP back. */
+		assert_int_equal(ct_get(&c_local, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.backend_id, BE_POD1);
+		assert_int_equal(e.svc_id, SVC_LOCAL);
+		assert_int_equal(e.flags, NP_CT_F_LOCAL_BE);
+		assert_int_equal(e.state, NP_CT_NEW);
+		struct spec rev = SPEC(P_TCP, POD1_4, CLIENT4, 8080, 40000, 0);
+		assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e), 0);
+		assert_int_equal(ntohs(e.nat_port), 80);
+	});
+}
+
+static void vip_local_ct_hit(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec ack = c_local, want;
+		struct np_ct_entry e;
+		struct out o;
+		__u64 n0;
+
+		run_up(r, &c_local, &o);
+		n0 = stat_of(hook_of(r), NP_STAT_LB_CT_HIT);
+		ack.tcp_flags = TCP_ACK;
+		run_up(r, &ack, &o);
+		want = ack;
+		want.daddr = POD1_4;
+		want.dport = 8080;
+		assert_local(r, &o, want, pod1_mac, pod1_host);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_CT_HIT), n0 + 1);
+		assert_int_equal(ct_get(&c_local, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.state, NP_CT_ESTABLISHED);
+	});
+}
+
+static void nodeport(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT4, NODE4, 40000, 30080, TCP_SYN), want = in;
+		struct out o;
+
+		run_up(r, &in, &o);
+		want.daddr = POD2_4;
+		want.dport = 8080;
+		assert_local(r, &o, want, pod2_mac, pod2_host);
+	});
+}
+
+static const struct spec c_remote = SPEC(P_TCP, CLIENT4, VIP_REMOTE, 40000, 80, TCP_SYN);
+
+static void remote_snat(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec want = c_remote;
+		struct np_ct_entry e;
+		struct out o;
+		__u64 n0 = stat_of(hook_of(r), NP_STAT_LB_TX);
+		uint16_t port;
+
+		run_up(r, &c_remote, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		port = out_sport(o.buf);
+		assert_true(port >= NP_SNAT_PORT_MIN && port <= NP_SNAT_PORT_MAX);
+		want.saddr = NODE4;
+		want.sport = port;
+		want.daddr = NODE2_4;
+		want.dport = 8080;
+		want.ttl = 63;
+		want.dmac = node2_mac;
+		want.smac = env.up0_mac;
+		assert_frame(&o, &want);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_TX), n0 + 1);
+		assert_int_equal(ct_get(&c_remote, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.flags, NP_CT_F_SNAT);
+		assert_int_equal(ntohs(e.nat2_port), port);
+	});
+}
+
+static void remote_reply(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec reply = SPEC(P_TCP, NODE2_4, NODE4, 8080, 0, TCP_SYNACK), want;
+		struct out o;
+		__u64 n0;
+
+		run_up(r, &c_remote, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		reply.dport = out_sport(o.buf);
+		reply.smac = node2_mac;
+		n0 = stat_of(hook_of(r), NP_STAT_LB_REVNAT);
+		run_up(r, &reply, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		want = reply;
+		want.saddr = VIP_REMOTE;
+		want.sport = 80;
+		want.daddr = CLIENT4;
+		want.dport = 40000;
+		want.ttl = 63;
+		want.dmac = client_mac;
+		want.smac = env.up0_mac;
+		assert_frame(&o, &want);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_REVNAT), n0 + 1);
+	});
+}
+
+/* A local backend's reply leaves through np_pod_from: source back to the VIP. */
+static void pod_reply_local(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec reply = SPEC(P_TCP, POD1_4, CLIENT4, 8080, 40000, TCP_SYNACK), want;
+		struct out o;
+		__u64 n0;
+
+		reply.dmac = pod1_host;
+		reply.smac = pod1_mac;
+		run_up(r, &c_local, &o);
+		n0 = stat_of(NP_HOOK_TC_POD_FROM, NP_STAT_LB_REVNAT);
+		run_pod(env.pod1, &reply, &o);
+		assert_int_equal(o.ret, TC_ACT_REDIRECT);
+		want = reply;
+		want.saddr = VIP_LOCAL;
+		want.sport = 80;
+		want.ttl = 63;
+		/* redirect_neigh fills the MACs later: the frame keeps the pod's. */
+		assert_frame(&o, &want);
+		assert_int_equal(stat_of(NP_HOOK_TC_POD_FROM, NP_STAT_LB_REVNAT), n0 + 1);
+	});
+}
+
+static void pod_clusterip_local(void **state)
+{
+	struct spec in = SPEC(P_TCP, POD2_4, VIP_LOCAL, 41000, 80, TCP_SYN), want;
+	struct out o;
+
+	(void)state;
+	REQUIRE_ENV();
+	fresh_state();
+	in.dmac = pod2_host;
+	in.smac = pod2_mac;
+	run_pod(env.pod2, &in, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT);
+	want = in;
+	want.daddr = POD1_4;
+	want.dport = 8080;
+	want.dmac = pod1_mac;
+	want.smac = pod1_host;
+	assert_frame(&o, &want);
+}
+
+/* Pod -> ClusterIP with a remote backend: DNAT only, then the FIB; the reply. */
+static void pod_clusterip_remote(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, POD2_4, VIP_REMOTE, 41000, 80, TCP_SYN), want;
+		struct spec reply = SPEC(P_TCP, NODE2_4, POD2_4, 8080, 41000, TCP_SYNACK);
+		struct out o;
+
+		in.dmac = pod2_host;
+		in.smac = pod2_mac;
+		run_pod(env.pod2, &in, &o);
+		assert_int_equal(o.ret, TC_ACT_REDIRECT);
+		want = in;
+		want.daddr = NODE2_4;
+		want.dport = 8080;
+		want.ttl = 63;
+		assert_frame(&o, &want);
+
+		reply.smac = node2_mac;
+		run_up(r, &reply, &o);
+		want = reply;
+		want.saddr = VIP_REMOTE;
+		want.sport = 80;
+		assert_local(r, &o, want, pod2_mac, pod2_host);
+	});
+}
+
+static void src_range_refused(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT4, VIP_SRCR, 40000, 80, TCP_SYN);
+		struct out o;
+		__u64 n0 = stat_of(hook_of(r), NP_DROP_SRC_RANGE);
+
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_drop[r]);
+		assert_int_equal(stat_of(hook_of(r), NP_DROP_SRC_RANGE), n0 + 1);
+	});
+}
+
+static void no_backend(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT4, VIP_EMPTY, 40000, 80, TCP_SYN);
+		struct out o;
+		__u64 n0 = stat_of(hook_of(r), NP_DROP_NO_BACKEND);
+
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_drop[r]);
+		assert_int_equal(stat_of(hook_of(r), NP_DROP_NO_BACKEND), n0 + 1);
+	});
+}
+
+static void terminating(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT4, VIP_TERM, 40000, 80, TCP_SYN), ack, other,
+			    want;
+		struct out o;
+		__u64 n0;
+
+		assert_int_equal(set_backend_state(BE_TERM, NP_BE_ACTIVE), 0);
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		assert_int_equal(set_backend_state(BE_TERM, NP_BE_TERMINATING), 0);
+		ack = in;
+		ack.tcp_flags = TCP_ACK;
+		run_up(r, &ack, &o);
+		want = ack;
+		want.daddr = POD1_4;
+		want.dport = 9000;
+		assert_local(r, &o, want, pod1_mac, pod1_host);
+		/* A new flow is not sent to it. */
+		other = in;
+		other.sport = 40001;
+		n0 = stat_of(hook_of(r), NP_DROP_NO_BACKEND);
+		run_up(r, &other, &o);
+		assert_int_equal(o.ret, v_drop[r]);
+		assert_int_equal(stat_of(hook_of(r), NP_DROP_NO_BACKEND), n0 + 1);
+		assert_int_equal(set_backend_state(BE_TERM, NP_BE_ACTIVE), 0);
+	});
+}
+
+static void quarantined(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT4, VIP_TERM, 40000, 80, TCP_SYN), ack;
+		struct out o;
+
+		assert_int_equal(set_backend_state(BE_TERM, NP_BE_ACTIVE), 0);
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		assert_int_equal(set_backend_state(BE_TERM, NP_BE_QUARANTINED), 0);
+		ack = in;
+		ack.tcp_flags = TCP_ACK;
+		run_up(r, &ack, &o);
+		assert_int_equal(o.ret, v_drop[r]);
+		assert_int_equal(set_backend_state(BE_TERM, NP_BE_ACTIVE), 0);
+	});
+}
+
+/* Affinity: other source ports of one client land on the same backend. */
+static void affinity(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT4, VIP_AFF, 40000, 80, TCP_SYN);
+		uint8_t first[4];
+		struct out o;
+		int i;
+
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		memcpy(first, o.buf + 14 + 16, 4);
+		for (i = 1; i < 8; i++) {
+			in.sport = (uint16_t)(40000 + i);
+			run_up(r, &in, &o);
+			assert_int_equal(o.ret, v_local[r]);
+			assert_memory_equal(o.buf + 14 + 16, first, 4);
+		}
+		/* Random selection: the CTs of the two runs need not agree. */
+		fresh_state();
+	});
+}
+
+/* Random picks only table entries (BE_IDLE is active but in no table). */
+static void random_table_only(void **state)
+{
+	struct spec in = SPEC(P_TCP, CLIENT4, VIP_RAND, 40000, 80, TCP_SYN);
+	uint8_t p1[4], p2[4];
+	int i, r, seen1 = 0, seen2 = 0;
+	struct out o;
+
+	(void)state;
+	REQUIRE_ENV();
+	inet_pton(AF_INET, POD1_4, p1);
+	inet_pton(AF_INET, POD2_4, p2);
+	for (r = 0; r < 2; r++) {
+		fresh_state();
+		for (i = 0; i < 32; i++) {
+			in.sport = (uint16_t)(42000 + i);
+			run_up(r, &in, &o);
+			assert_int_equal(o.ret, v_local[r]);
+			assert_int_equal(out_dport(o.buf), 8080);
+			if (!memcmp(o.buf + 14 + 16, p1, 4))
+				seen1++;
+			else if (!memcmp(o.buf + 14 + 16, p2, 4))
+				seen2++;
+			else
+				fail_msg("flow %d went to neither table backend", i);
+			assert_csums(o.buf, o.len);
+		}
+	}
+	print_message("# random: pod1 %d, pod2 %d of 64 flows\n", seen1, seen2);
+	assert_true(seen1 > 0 && seen2 > 0);
+	fresh_state();
+}
+
+static void udp_v4(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_UDP, CLIENT4, VIP_UDP, 40000, 53, 0), want = in;
+		struct out o;
+
+		run_up(r, &in, &o);
+		want.daddr = POD1_4;
+		want.dport = 5353;
+		assert_local(r, &o, want, pod1_mac, pod1_host);
+	});
+}
+
+static void udp_v4_no_csum(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_UDP, CLIENT4, VIP_UDP, 40002, 53, 0);
+		struct out o;
+
+		in.udp_no_csum = 1;
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		/* The zero checksum ("none") stays zero. */
+		assert_int_equal(o.buf[l4_off(o.buf) + 6] | o.buf[l4_off(o.buf) + 7], 0);
+		assert_int_equal(np_pktb_csum_add(o.buf + 14, 20, 0), 0);
+		assert_int_equal(out_dport(o.buf), 5353);
+	});
+}
+
+static void v6_tcp(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT6, VIP6_LOCAL, 40000, 80, TCP_SYN), want = in;
+		struct out o;
+
+		run_up(r, &in, &o);
+		want.daddr = POD1_6;
+		want.dport = 8080;
+		assert_local(r, &o, want, pod1_mac, pod1_host);
+	});
+}
+
+static void v6_udp(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_UDP, CLIENT6, VIP6_LOCAL, 40000, 53, 0), want = in;
+		struct out o;
+
+		run_up(r, &in, &o);
+		want.daddr = POD1_6;
+		want.dport = 5353;
+		assert_local(r, &o, want, pod1_mac, pod1_host);
+	});
+}
+
+static void v6_remote(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT6, VIP6_REMOTE, 40000, 80, TCP_SYN), want = in;
+		struct spec reply = SPEC(P_TCP, NODE2_6, NODE6, 8080, 0, TCP_SYNACK);
+		struct out o;
+
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		want.saddr = NODE6;
+		want.sport = out_sport(o.buf);
+		want.daddr = NODE2_6;
+		want.dport = 8080;
+		want.ttl = 63;
+		want.dmac = node2_mac;
+		want.smac = env.up0_mac;
+		assert_frame(&o, &want);
+
+		reply.dport = want.sport;
+		reply.smac = node2_mac;
+		run_up(r, &reply, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		want = reply;
+		want.saddr = VIP6_REMOTE;
+		want.sport = 80;
+		want.daddr = CLIENT6;
+		want.dport = 40000;
+		want.ttl = 63;
+		want.dmac = client_mac;
+		want.smac = env.up0_mac;
+		assert_frame(&o, &want);
+	});
+}
+
+static void frag_to_vip(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct np_pktb b;
+		struct out o;
+		__u64 n0 = stat_of(hook_of(r), NP_DROP_LB_FRAG);
+
+		np_pktb_init(&b);
+		np_pktb_eth_addr(&b, env.up0_mac, client_mac, NP_ETH_P_IP);
+		np_pktb_ip4(&b, P_TCP, CLIENT4, VIP_LOCAL);
+		np_pktb_fill(&b, 64, 0x33);
+		np_pktb_finish(&b);
+		np_pktb_be16(&b, 14 + 6, 100); /* offset 800 bytes, last fragment */
+		b.buf[14 + 10] = 0;
+		b.buf[14 + 11] = 0;
+		np_pktb_be16(&b, 14 + 10, np_pktb_csum_add(b.buf + 14, 20, 0));
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_drop[r]);
+		assert_int_equal(stat_of(hook_of(r), NP_DROP_LB_FRAG), n0 + 1);
+	});
+}
+
+static void not_a_service(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT4, NODE4, 40000, 22, TCP_SYN);
+		struct out o;
+
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_pass[r]);
+		assert_frame(&o, &in);
+	});
+}
+
+/*
+ * A CHECKSUM_PARTIAL frame as native XDP on veth sees it (the TCP checksum
+ * field holds the folded pseudo-header sum): XDP leaves it untouched and
+ * unmarked, so that tc, which knows skb->ip_summed, balances it.
+ */
+static void xdp_defers_partial_csum(void **state)
+{
+	struct spec in = SPEC(P_TCP, CLIENT4, VIP_REMOTE, 40000, 80, TCP_SYN);
+	uint32_t sum = 0, len;
+	struct ct_dump d;
+	struct np_pktb b;
+	struct out o;
+	size_t l4, i;
+
+	(void)state;
+	REQUIRE_ENV();
+	fresh_state();
+	build(&b, &in);
+	l4 = l4_off(b.buf);
+	len = (uint32_t)(b.len - l4);
+	for (i = 14 + 12; i < 14 + 20; i += 2)
+		sum += (uint32_t)b.buf[i] << 8 | b.buf[i + 1];
+	sum += P_TCP + len;
+	/* np_pktb_csum_add() complements: undo it to get the plain fold. */
+	np_pktb_be16(&b, l4 + 16, (uint16_t)~np_pktb_csum_add(NULL, 0, sum));
+	run(env.xdp_fd, 1, env.up0, &b, &o);
+	assert_int_equal(o.ret, XDP_PASS);
+	assert_int_equal(o.len, b.len);
+	assert_memory_equal(o.buf, b.buf, b.len);
+	ct_dump(&d);
+	assert_int_equal(d.n, 0);
+	/* tc balances it (as a complete checksum here: PROG_RUN skbs are not partial). */
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT);
+	ct_dump(&d);
+	assert_int_equal(d.n, 2);
+	fresh_state();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(vip_local_new),
+		cmocka_unit_test(vip_local_ct_hit),
+		cmocka_unit_test(nodeport),
+		cmocka_unit_test(remote_snat),
+		cmocka_unit_test(remote_reply),
+		cmocka_unit_test(pod_reply_local),
+		cmocka_unit_test(pod_clusterip_local),
+		cmocka_unit_test(pod_clusterip_remote),
+		cmocka_unit_test(src_range_refused),
+		cmocka_unit_test(no_backend),
+		cmocka_unit_test(terminating),
+		cmocka_unit_test(quarantined),
+		cmocka_unit_test(affinity),
+		cmocka_unit_test(random_table_only),
+		cmocka_unit_test(udp_v4),
+		cmocka_unit_test(udp_v4_no_csum),
+		cmocka_unit_test(v6_tcp),
+		cmocka_unit_test(v6_udp),
+		cmocka_unit_test(v6_remote),
+		cmocka_unit_test(frag_to_vip),
+		cmocka_unit_test(not_a_service),
+		cmocka_unit_test(xdp_defers_partial_csum),
+	};
+
+	printf("# load-balancer fixtures: each through np_xdp_uplink and np_tc_uplink_in\n");
+	return cmocka_run_group_tests_name("bpf_lb", tests, group_setup, group_teardown);
+}
