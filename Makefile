@@ -98,9 +98,12 @@ $(B)/bpf $(B)/skel:
 	$(Q)mkdir -p $@
 
 # ---- top-level targets --------------------------------------------------
+# The BPF objects are intermediate for the skeletons, but the bpf tests load them: keep them.
+.SECONDARY: $(BPF_OBJS)
+
 .PHONY: all deps test test-unit test-bpf test-e2e test-vm demo format format-check install clean
 
-all: $(B)/nodepath $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BINS)
+all: $(BPF_OBJS) $(B)/nodepath $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 deps:
 	$(Q)bash scripts/deps.sh
