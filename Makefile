@@ -98,8 +98,9 @@ $(B)/bpf $(B)/skel:
 	$(Q)mkdir -p $@
 
 # ---- top-level targets --------------------------------------------------
-# The BPF objects are intermediate for the skeletons, but the bpf tests load them: keep them.
-.SECONDARY: $(BPF_OBJS)
+# BPF objects and skeletons are intermediates of chained rules; the bpf tests load the
+# objects and the skeletons are inputs of every build: keep both.
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 
 .PHONY: all deps test test-unit test-bpf test-e2e test-vm demo format format-check install clean
 
