@@ -13,6 +13,7 @@
 #include <xdp/libxdp.h>
 
 #include "datapath.h"
+#include "ethtool.h"
 #include "endpoint.h"
 #include "input.h"
 #include "log.h"
@@ -69,7 +70,24 @@ static void xdp_release(struct xdp_handle *h)
  * that a later attach only attaches. Only for kernels where libxdp runs no
  * dispatcher (it cannot put an already loaded program into one).
  */
-static int xdp_prepare(struct np_node *n, __u32 pf_size, bool preload, struct xdp_handle *h)
+/*
+ * NP_FEAT_TX_REDIRECT when the uplink is a veth: after XDP_TX the kernel
+ * schedules the peer's NAPI only if the peer has an XDP program of its own,
+ * so frames sent back with XDP_TX would wait in the peer's ring (and, once
+ * it is full, be dropped); bpf_redirect() to the uplink flushes it. Real NICs
+ * keep XDP_TX.
+ */
+static __u32 xdp_tx_feature(const char *ifname)
+{
+	char drv[32];
+
+	if (np_dev_driver(ifname, drv, sizeof(drv)) || strcmp(drv, "veth"))
+		return 0;
+	return NP_FEAT_TX_REDIRECT;
+}
+
+static int xdp_prepare(struct np_node *n, const char *ifname, __u32 pf_size, bool preload,
+		       struct xdp_handle *h)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = n->pin_dir);
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, 0);
@@ -82,7 +100,7 @@ static int xdp_prepare(struct np_node *n, __u32 pf_size, bool preload, struct xd
 		np_err("open XDP object np_xdp: %s", strerror(-err));
 		return err;
 	}
-	h->skel->rodata->cfg.features = NP_FEAT_PREFILTER | NP_FEAT_META;
+	h->skel->rodata->cfg.features = NP_FEAT_PREFILTER | NP_FEAT_META | xdp_tx_feature(ifname);
 	err = obj_prepare(h->skel->obj, pf_size);
 	if (err)
 		goto fail;
@@ -166,7 +184,7 @@ static int xdp_attach(struct np_node *n, __u32 pf_size, struct xdp_handle *h, co
 		       np_xdp_mode_name(mode), ifname, strerror(-err));
 		setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
 		xdp_release(h);
-		err = xdp_prepare(n, pf_size, true, h);
+		err = xdp_prepare(n, ifname, pf_size, true, h);
 		if (err)
 			return err;
 		err = xdp_program__attach(h->prog, ifindex, to_libxdp(mode), 0);
@@ -656,7 +674,7 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 
 	/* Prepare XDP before anything is attached: a bad object fails early. */
 	if (mode != NP_XDP_OFF) {
-		err = xdp_prepare(n, pf_size, false, &xh);
+		err = xdp_prepare(n, ifname, pf_size, false, &xh);
 		if (err)
 			goto err_pins;
 	}
@@ -884,9 +902,9 @@ int np_dp_set_xdp_mode(struct np_node *n, enum np_xdp_mode mode, struct np_xdp_s
 	if (legacy)
 		setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
 	/* Prepare the new program and the way back before the gap opens. */
-	if (mode != NP_XDP_OFF && (err = xdp_prepare(n, cfg.pf_size, legacy, &next)))
+	if (mode != NP_XDP_OFF && (err = xdp_prepare(n, ifname, cfg.pf_size, legacy, &next)))
 		goto out_state;
-	if (rep->from != NP_XDP_OFF && (err = xdp_prepare(n, cfg.pf_size, legacy, &back)))
+	if (rep->from != NP_XDP_OFF && (err = xdp_prepare(n, ifname, cfg.pf_size, legacy, &back)))
 		goto out_next;
 
 	judged0 = tc_judged(n);

@@ -12,8 +12,8 @@
 
 #include "ethtool.h"
 
-/* One ETHTOOL_* value command on ifname; ev->data in and out. */
-static int ethtool_value(const char *ifname, struct ethtool_value *ev)
+/* One SIOCETHTOOL command on ifname; cmd points at the command's struct. */
+static int ethtool_cmd(const char *ifname, void *cmd)
 {
 	struct ifreq ifr;
 	int fd, err = 0;
@@ -25,7 +25,7 @@ static int ethtool_value(const char *ifname, struct ethtool_value *ev)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)ev;
+	ifr.ifr_data = cmd;
 	if (ioctl(fd, SIOCETHTOOL, &ifr))
 		err = -errno;
 	close(fd);
@@ -35,7 +35,7 @@ static int ethtool_value(const char *ifname, struct ethtool_value *ev)
 int np_dev_get_gro(const char *ifname, bool *on)
 {
 	struct ethtool_value ev = { .cmd = ETHTOOL_GGRO };
-	int err = ethtool_value(ifname, &ev);
+	int err = ethtool_cmd(ifname, &ev);
 
 	if (!err)
 		*on = ev.data;
@@ -46,5 +46,15 @@ int np_dev_set_gro(const char *ifname, bool on)
 {
 	struct ethtool_value ev = { .cmd = ETHTOOL_SGRO, .data = on };
 
-	return ethtool_value(ifname, &ev);
+	return ethtool_cmd(ifname, &ev);
+}
+
+int np_dev_driver(const char *ifname, char *buf, size_t len)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	int err = ethtool_cmd(ifname, &di);
+
+	if (!err)
+		snprintf(buf, len, "%.*s", (int)sizeof(di.driver), di.driver);
+	return err;
 }

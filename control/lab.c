@@ -531,9 +531,12 @@ static int veth_link(const char *here, const char *dev, const char *master, cons
 		err = np_nl_link_set_master(dev, master);
 	/*
 	 * GRO on the fabric side: the veth then runs NAPI, which is what takes
-	 * the xdp_frames a node's native XDP sends with XDP_TX (or redirects)
-	 * out of its uplink; without NAPI (no GRO, no XDP program) the peer
-	 * refuses them and they never reach br0. Clients' ports alike.
+	 * the xdp_frames a node's native XDP redirects out of its uplink;
+	 * without NAPI (no GRO, no XDP program) the peer refuses them and they
+	 * never reach br0. XDP_TX needs more than NAPI on a veth peer (the kernel
+	 * schedules the peer's NAPI after XDP_TX only when the peer has an XDP
+	 * program), so the datapath redirects instead of XDP_TX on veth uplinks
+	 * (NP_FEAT_TX_REDIRECT). Clients' ports alike.
 	 */
 	if (!err) {
 		err = np_dev_set_gro(dev, true);

@@ -322,14 +322,51 @@ static const char *fam_name(int f)
 	return f == NP_AF_INET6 ? "IPv6" : "IPv4";
 }
 
+/*
+ * --mode dsr: remote backends get the client's packet unchanged inside an
+ * IPIP header; the backend's node decapsulates it and only replaces the
+ * VIP by its local backend's address, so a backend must listen on the
+ * service port (no port translation). Local backends are DNATed as in SNAT
+ * mode. Only for traffic from outside (loadbalancer, externalip, nodeport)
+ * and IPv4 (IPIP) in this round.
+ */
+static int check_dsr(const struct np_svc_spec *s, const char *vip, char *err, size_t errlen)
+{
+	char b[NP_SVC_ADDRSTRLEN];
+
+	if (s->type == NP_SVC_T_CLUSTERIP) {
+		seterr(err, errlen,
+		       "--mode dsr applies to loadbalancer, externalip and nodeport services, "
+		       "not clusterip");
+		return -EINVAL;
+	}
+	if (s->vip.family != NP_AF_INET) {
+		seterr(err, errlen, "--mode dsr: %s: only IPv4 (IPIP) so far (allowed: snat)", vip);
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < s->n_be; i++) {
+		if (s->be[i].a.port == s->vip.port)
+			continue;
+		np_svc_addr_str(&s->be[i].a, 0, b, sizeof(b));
+		seterr(err, errlen,
+		       "--mode dsr: backend %s must listen on the service port %u (DSR does not "
+		       "translate ports)",
+		       b, s->vip.port);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int np_svc_check_spec(struct np_svc_spec *s, __u32 maglev_size, char *err, size_t errlen)
 {
 	char a[NP_SVC_ADDRSTRLEN], b[NP_SVC_ADDRSTRLEN], c[NP_CIDR_STRLEN];
+	int ret;
 
 	np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
 	if (s->mode == NP_SVC_MODE_DSR) {
-		seterr(err, errlen, "--mode dsr: DSR is not implemented yet (allowed: snat)");
-		return -EOPNOTSUPP;
+		ret = check_dsr(s, a, err, errlen);
+		if (ret)
+			return ret;
 	}
 	if (s->type == NP_SVC_T_NODEPORT) {
 		if (!addr_zero(&s->vip)) {
@@ -1447,7 +1484,8 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 	memset(&sv, 0, sizeof(sv));
 	sv.id = s->id;
 	sv.flags = (s->affinity_s ? NP_SVC_F_AFFINITY : 0) |
-		   (s->etp_local ? NP_SVC_F_ETP_LOCAL : 0) | (s->n_src ? NP_SVC_F_SRC_RANGE : 0);
+		   (s->etp_local ? NP_SVC_F_ETP_LOCAL : 0) | (s->n_src ? NP_SVC_F_SRC_RANGE : 0) |
+		   (s->mode == NP_SVC_MODE_DSR ? NP_SVC_F_DSR : 0);
 	sv.affinity_s = s->affinity_s;
 	sv.count = count;
 	sv.type = s->type;

@@ -107,10 +107,11 @@ bool np_svc_addr_eq(const struct np_svc_addr *a, const struct np_svc_addr *b);
 /*
  * Check a whole service against itself and a table of maglev_size slots:
  * the VIP fits the type (NodePort: 0.0.0.0 or [::]; the others: a concrete
- * address), DSR refused (-EOPNOTSUPP), --etp only for nodeport/loadbalancer/
- * externalip, one family everywhere (backends, source ranges), no backend
- * twice, at most maglev_size backends, weights 1..65535, affinity
- * 1..86400. Fills scope. 0, -EINVAL, -E2BIG or -EOPNOTSUPP with err set.
+ * address), --mode dsr: not clusterip, backends on the VIP port (-EINVAL),
+ * IPv4 only (-EOPNOTSUPP); --etp only for nodeport/loadbalancer/externalip,
+ * one family everywhere (backends, source ranges), no backend twice, at
+ * most maglev_size backends, weights 1..65535, affinity 1..86400. Fills
+ * scope. 0, -EINVAL, -E2BIG or -EOPNOTSUPP with err set.
  */
 int np_svc_check_spec(struct np_svc_spec *s, __u32 maglev_size, char *err, size_t errlen);
 

@@ -16,12 +16,13 @@ APT_OPTS=(-y -q --no-install-recommends -o Dpkg::Use-Pty=0)
 
 # Packages from bookworm-backports: libbpf >= 1.3 (tcx/netkit attach), bpftool >= 7.3, iproute2 with netkit.
 BACKPORTS=(libbpf-dev bpftool iproute2)
-# Packages from the base release.
+# Packages from the base release. nginx-light: the HTTP server bench/svc_rps.sh runs
+# in pod namespaces with its own config (the packaged service is not used).
 BASE=(build-essential make gcc clang llvm pkg-config libelf-dev zlib1g-dev
 	libxdp-dev liburing-dev libcmocka-dev libmnl-dev libyaml-dev libjson-c-dev
 	nftables iptables iperf3 netcat-openbsd iputils-ping curl tcpdump
 	qemu-system-x86 busybox-static cpio xz-utils strace gnuplot-nox clang-format
-	libclang-rt-14-dev wrk)
+	libclang-rt-14-dev wrk nginx-light jq)
 
 missing=()
 need_pkg() {

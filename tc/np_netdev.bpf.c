@@ -21,6 +21,7 @@
 #include <nodepath/bpf/prefilter.h>
 #include <nodepath/bpf/endpoint.h>
 #include <nodepath/bpf/lb.h>
+#include <nodepath/bpf/dsr.h>
 
 /*
  * Bytes made linear before parsing: more than any header stack the parser
@@ -164,9 +165,14 @@ int np_tc_uplink_in(struct __sk_buff *skb)
 	 * backend (or a client outside, for a reply) is sent back out here.
 	 */
 	if (!marked && pkt.family) {
-		lb = np_lb(&ctx, &pkt, 1);
+		/* DSR for a local endpoint: decapsulated, DNATed (dsr.h). */
+		lb = np_dsr_rx(&ctx, &pkt);
+		if (lb == NP_LB_NONE)
+			lb = np_lb(&ctx, &pkt, 1);
 		if (np_lb_is_drop(lb))
 			return np_drop(&ctx, lb);
+		if (lb == NP_LB_DSR)
+			return np_dsr_tx(&ctx, &pkt);
 		if (lb == NP_LB_FWD)
 			return np_lb_tx(&ctx, &pkt);
 	}

@@ -40,6 +40,7 @@
 #include <nodepath/bpf/parse.h>
 #include <nodepath/bpf/prefilter.h>
 #include <nodepath/bpf/lb.h>
+#include <nodepath/bpf/dsr.h>
 
 /* Load-time configuration, set through the skeleton before load. */
 const volatile struct np_cfg cfg = {};
@@ -86,6 +87,7 @@ int np_xdp_uplink(struct xdp_md *xdp)
 	np_ctx_from_xdp(&ctx, xdp, NP_HOOK_XDP);
 	/* The whole frame, all buffers; data..data_end is the first one. */
 	ctx.len = (__u32)bpf_xdp_get_buff_len(xdp);
+	ctx.features = cfg.features;
 	np_count(&ctx, NP_STAT_RX);
 
 	/* np_judge(), keeping the parse for the load balancer. */
@@ -105,6 +107,9 @@ int np_xdp_uplink(struct xdp_md *xdp)
 		return np_drop(&ctx, v);
 	}
 
+	/* DSR decapsulation is tc's (dsr.h): hand such packets on unmarked. */
+	if (np_dsr_is_ipip(&pkt))
+		return np_pass(&ctx, v);
 	/*
 	 * Load balancing: reverse NAT of a backend's reply, or a service's
 	 * flow (DNAT to a local backend: passed to tc, which delivers it; a
@@ -114,6 +119,12 @@ int np_xdp_uplink(struct xdp_md *xdp)
 		lb = np_lb(&ctx, &pkt, 1);
 		if (np_lb_is_drop(lb))
 			return np_drop(&ctx, lb);
+		if (lb == NP_LB_DSR) {
+			ret = np_dsr_tx(&ctx, &pkt);
+			if (ret == XDP_PASS && (cfg.features & NP_FEAT_META))
+				np_xdp_mark(xdp, &ctx);
+			return ret;
+		}
 		/* A CHECKSUM_PARTIAL frame (veth): tc balances it, unmarked. */
 		if (lb == NP_LB_DEFER)
 			return np_pass(&ctx, v);

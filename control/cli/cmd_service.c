@@ -33,7 +33,8 @@ static void svc_usage(FILE *f)
 		"  --backend        IPv6 in brackets; weight 1..%u (default 1); at most the\n"
 		"                   node's Maglev table size (`up --maglev-size`)\n"
 		"  --algo           default maglev\n"
-		"  --mode           default snat (dsr is not implemented yet)\n"
+		"  --mode           default snat; dsr (IPv4, not clusterip): remote backends by\n"
+		"                   IPIP, replies straight to the client; backend port = VIP port\n"
 		"  --affinity       keep a client on its backend, 1..%u seconds\n"
 		"  --source-range   only these source prefixes may use it (up to %d)\n"
 		"  --etp            externalTrafficPolicy (nodeport, loadbalancer, externalip)\n",

@@ -46,6 +46,7 @@
 #define NP_MAP_AFFINITY "np_affinity"	/* LRU hash: np_aff_key -> np_aff_val */
 #define NP_MAP_SRC_RANGE "np_src_range" /* LPM trie: np_srcr_key -> __u32 (1) */
 #define NP_MAP_SVC_STATS "np_svc_stats" /* per-CPU array by service id: np_counter */
+#define NP_MAP_FRAG "np_frag"		/* LRU hash: np_frag_key -> np_frag_val (fragment ports) */
 
 /* ---- Sizes and bounds ------------------------------------------------- */
 
@@ -70,9 +71,19 @@
 #define NP_MAGLEV_MAX 131071
 /* Connection tracking entries (LRU); `up --ct-size` sets it. */
 #define NP_CT_DEFAULT 262144
+/* Fragmented datagrams whose ports are remembered for their later fragments (LRU). */
+#define NP_FRAG_DEFAULT 8192
 /* Source ports the node uses for SNAT to remote backends. */
 #define NP_SNAT_PORT_MIN 32768
 #define NP_SNAT_PORT_MAX 60999
+/*
+ * DSR (IPIP): the outer source of an encapsulated packet is an address of
+ * this range chosen by the flow hash, so the receiver's RSS spreads flows.
+ * 198.18.255.0/24 lies in the benchmarking range; it is never routed and
+ * nothing answers it. The network and host bytes: 198.18.255.(1..254).
+ */
+#define NP_DSR_SRC4_NET 0xc612ff00U /* 198.18.255.0, host order */
+#define NP_DSR_SRC4_HOSTS 254
 
 /* Address families as the parser reports them (Linux AF_INET, AF_INET6). */
 #define NP_AF_INET 2
@@ -204,6 +215,13 @@ NP_STATIC_ASSERT(sizeof(struct np_node_cfg) == 112, "np_node_cfg size");
 
 #define NP_FEAT_PREFILTER (1U << 0) /* run the source-prefix filter */
 #define NP_FEAT_META (1U << 1)	    /* XDP: leave the np_meta mark for tc */
+/*
+ * XDP: send frames back out of the uplink with bpf_redirect(uplink) instead
+ * of XDP_TX. Set by `up` on veth uplinks: after XDP_TX the kernel schedules
+ * the veth peer's NAPI only when the peer has an XDP program of its own, so
+ * the frames would wait in its ring; a redirect flushes it.
+ */
+#define NP_FEAT_TX_REDIRECT (1U << 2)
 
 /* One per BPF object, set through the skeleton before load. */
 struct np_cfg {
@@ -454,5 +472,30 @@ struct np_srcr_key {
 	__u8 addr[16];
 };
 NP_STATIC_ASSERT(sizeof(struct np_srcr_key) == 24, "np_srcr_key size");
+
+/*
+ * Key of np_frag: a fragmented datagram as its fragments identify it (RFC
+ * 791 / RFC 8200: source, destination, protocol, identification). id is
+ * the IPv4 16-bit identification or the IPv6 32-bit one, as a number in
+ * network order.
+ */
+struct np_frag_key {
+	__u8 family;
+	__u8 proto;
+	__u8 pad[2];
+	__be32 id;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+NP_STATIC_ASSERT(sizeof(struct np_frag_key) == 40, "np_frag_key size");
+
+/* The ports the first fragment carried, for the later ones. */
+struct np_frag_val {
+	__be16 sport;
+	__be16 dport;
+	__u32 pad;
+	__u64 last_ns;
+};
+NP_STATIC_ASSERT(sizeof(struct np_frag_val) == 16, "np_frag_val size");
 
 #endif /* NP_ABI_H */

@@ -74,6 +74,7 @@
 #define VIP_UDP "198.18.100.17"
 #define VIP6_LOCAL "fd00:18:100::10"
 #define VIP6_REMOTE "fd00:18:100::11"
+#define VIP_DSR "198.18.100.20"
 
 #define TCP_SYN 0x02
 #define TCP_ACK 0x10
@@ -380,7 +381,8 @@ enum {
 	BE_POD1_UDP = 6, /* pod1:5353 */
 	BE6_POD1 = 7,	 /* [pod1]:8080 */
 	BE6_POD1_UDP = 8,
-	BE6_NODE2 = 9, /* [node2]:8080, remote */
+	BE6_NODE2 = 9,	   /* [node2]:8080, remote */
+	BE_DSR_NODE2 = 10, /* 198.18.0.2:80, remote (DSR: the service port) */
 };
 
 /* Service ids. */
@@ -397,6 +399,7 @@ enum {
 	SVC6_LOCAL,
 	SVC6_UDP,
 	SVC6_REMOTE,
+	SVC_DSR,
 };
 
 static int seed_maps(void)
@@ -404,7 +407,7 @@ static int seed_maps(void)
 	static const __u32 pod1[] = { BE_POD1 }, pod2[] = { BE_POD2 }, node2[] = { BE_NODE2 },
 			   term[] = { BE_TERM }, both[] = { BE_POD1, BE_POD2 },
 			   udp[] = { BE_POD1_UDP }, v6[] = { BE6_POD1 }, v6u[] = { BE6_POD1_UDP },
-			   v6r[] = { BE6_NODE2 };
+			   v6r[] = { BE6_NODE2 }, dsr[] = { BE_DSR_NODE2 };
 	struct np_node_cfg node;
 	struct np_srcr_key sk;
 	struct np_ep_key nk;
@@ -447,6 +450,7 @@ static int seed_maps(void)
 	err = err ?: put_backend(BE6_POD1, POD1_6, 8080, NP_BE_ACTIVE, 1);
 	err = err ?: put_backend(BE6_POD1_UDP, POD1_6, 5353, NP_BE_ACTIVE, 1);
 	err = err ?: put_backend(BE6_NODE2, NODE2_6, 8080, NP_BE_ACTIVE, 0);
+	err = err ?: put_backend(BE_DSR_NODE2, NODE2_4, 80, NP_BE_ACTIVE, 0);
 	err = err
 		      ?: put_svc(VIP_LOCAL, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_LOCAL, 0,
 				 NP_ALGO_MAGLEV, 0, pod1, 1);
@@ -483,6 +487,9 @@ static int seed_maps(void)
 	err = err
 		      ?: put_svc(VIP6_REMOTE, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC6_REMOTE, 0,
 				 NP_ALGO_MAGLEV, 0, v6r, 1);
+	err = err
+		      ?: put_svc(VIP_DSR, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_DSR, NP_SVC_F_DSR,
+				 NP_ALGO_MAGLEV, 0, dsr, 1);
 	if (err)
 		return err;
 	/* SVC_SRCR admits 10.0.0.0/8 only: the client is refused. */
@@ -1404,6 +1411,533 @@ static void xdp_defers_partial_csum(void **state)
 	fresh_state();
 }
 
+/* ---- DSR (IPIP) ------------------------------------------------------------------------ */
+
+static const struct spec c_dsr = SPEC(P_TCP, CLIENT4, VIP_DSR, 40000, 80, TCP_SYN);
+
+/* The client's packet with DF and a TOS set (both copied to the outer header). */
+static void build_dsr_in(struct np_pktb *b, const struct spec *s)
+{
+	build(b, s);
+	b->buf[14 + 1] = 0x10;
+	b->buf[14 + 6] = 0x40;
+	np_pktb_be16(b, 14 + 10, 0);
+	np_pktb_be16(b, 14 + 10, np_pktb_csum_add(b->buf + 14, 20, 0));
+}
+
+/*
+ * The ingress node's output: Ethernet to node 2, the outer header exactly
+ * (TOS and DF copied, TTL 64, IPIP, checksum, source in 198.18.255.1-254,
+ * destination the backend), then the client's packet byte for byte.
+ * Returns the outer source.
+ */
+static uint32_t assert_dsr_frame(const struct out *o, const struct np_pktb *in)
+{
+	const uint8_t *ip = o->buf + 14;
+	uint8_t be[4];
+	uint32_t src;
+
+	inet_pton(AF_INET, NODE2_4, be);
+	assert_int_equal(o->len, in->len + 20);
+	assert_memory_equal(o->buf, node2_mac, 6);
+	assert_memory_equal(o->buf + 6, env.up0_mac, 6);
+	assert_int_equal(o->buf[12] << 8 | o->buf[13], NP_ETH_P_IP);
+	assert_int_equal(ip[0], 0x45);
+	assert_int_equal(ip[1], in->buf[14 + 1]);
+	assert_int_equal(ip[2] << 8 | ip[3], in->len - 14 + 20);
+	assert_int_equal(ip[4] | ip[5], 0);
+	assert_int_equal(ip[6], 0x40);
+	assert_int_equal(ip[7], 0);
+	assert_int_equal(ip[8], 64);
+	assert_int_equal(ip[9], 4); /* IPPROTO_IPIP */
+	assert_int_equal(np_pktb_csum_add(ip, 20, 0), 0);
+	src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	assert_int_equal(src & 0xffffff00U, NP_DSR_SRC4_NET);
+	assert_true((src & 0xff) >= 1 && (src & 0xff) <= NP_DSR_SRC4_HOSTS);
+	assert_memory_equal(ip + 16, be, 4);
+	/* The client's packet, untouched (TTL and checksums included). */
+	assert_memory_equal(o->buf + 34, in->buf + 14, in->len - 14);
+	return src;
+}
+
+static void dsr_encap(void **state)
+{
+	static uint32_t first_src;
+
+	(void)state;
+	REQUIRE_ENV();
+	first_src = 0;
+	BOTH({
+		struct np_ct_entry e;
+		struct np_pktb b;
+		struct ct_dump d;
+		struct out o;
+		__u64 n0 = stat_of(hook_of(r), NP_STAT_LB_TX);
+		uint32_t src;
+
+		build_dsr_in(&b, &c_dsr);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		src = assert_dsr_frame(&o, &b);
+		print_message("# outer source %u.%u.%u.%u\n", src >> 24, (src >> 16) & 0xff,
+			      (src >> 8) & 0xff, src & 0xff);
+		/* XDP and tc pick the same outer source for the flow. */
+		if (!first_src)
+			first_src = src;
+		assert_int_equal(src, first_src);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_TX), n0 + 1);
+		/* CT FWD only (DSR, the backend): the reply does not come back here. */
+		assert_int_equal(ct_get(&c_dsr, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.flags, NP_CT_F_DSR);
+		assert_int_equal(e.backend_id, BE_DSR_NODE2);
+		assert_int_equal(e.svc_id, SVC_DSR);
+		ct_dump(&d);
+		assert_int_equal(d.n, 1);
+		/* A later packet of the flow: CT hit, the same encapsulation. */
+		n0 = stat_of(hook_of(r), NP_STAT_LB_CT_HIT);
+		struct spec ack = c_dsr;
+		ack.tcp_flags = TCP_ACK;
+		build_dsr_in(&b, &ack);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		assert_int_equal(assert_dsr_frame(&o, &b), first_src);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_CT_HIT), n0 + 1);
+	});
+}
+
+/* Two flows of one client: two outer sources (the receiver's RSS spreads them). */
+static void dsr_two_flows(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = c_dsr;
+		struct np_pktb b;
+		struct out o;
+		uint32_t s1, s2;
+
+		build_dsr_in(&b, &in);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		s1 = assert_dsr_frame(&o, &b);
+		in.sport = 40001;
+		build_dsr_in(&b, &in);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		s2 = assert_dsr_frame(&o, &b);
+		assert_int_not_equal(s1, s2);
+	});
+}
+
+/* The client's packet as node 1 sends it to the backend pod1 of this node. */
+static void build_ipip(struct np_pktb *o, const struct spec *s, const char *outer_src,
+		       const char *outer_dst)
+{
+	struct np_pktb in;
+	uint8_t *ip;
+
+	build(&in, s);
+	np_pktb_init(o);
+	np_pktb_eth_addr(o, env.up0_mac, node2_mac, NP_ETH_P_IP);
+	ip = o->buf + np_pktb_put(o, NULL, 20);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((in.len - 14 + 20) >> 8);
+	ip[3] = (uint8_t)(in.len - 14 + 20);
+	ip[8] = 64;
+	ip[9] = 4;
+	inet_pton(AF_INET, outer_src, ip + 12);
+	inet_pton(AF_INET, outer_dst, ip + 16);
+	np_pktb_be16(o, 14 + 10, np_pktb_csum_add(ip, 20, 0));
+	np_pktb_put(o, in.buf + 14, in.len - 14);
+}
+
+/*
+ * The backend's node: XDP hands the IPIP packet on untouched (tc's work);
+ * tc decapsulates it, puts pod1 in place of the VIP (port kept) and
+ * delivers it into pod1; CT REV pod1:80 -> client gives the VIP back.
+ */
+static void dsr_decap(void **state)
+{
+	struct spec want = c_dsr, rev = SPEC(P_TCP, POD1_4, CLIENT4, 80, 40000, 0);
+	struct np_ct_entry e;
+	struct np_pktb b;
+	struct ct_dump d;
+	struct out o;
+	uint8_t vip[4];
+	__u64 n0;
+
+	(void)state;
+	REQUIRE_ENV();
+	fresh_state();
+	build_ipip(&b, &c_dsr, "198.18.255.7", POD1_4);
+	run(env.xdp_fd, 1, env.up0, &b, &o);
+	assert_int_equal(o.ret, XDP_PASS);
+	assert_int_equal(o.len, b.len);
+	assert_memory_equal(o.buf, b.buf, b.len);
+	ct_dump(&d);
+	assert_int_equal(d.n, 0);
+
+	n0 = stat_of(NP_HOOK_TC_UPLINK_IN, NP_STAT_LB_NEW);
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	want.daddr = POD1_4;
+	assert_local(RUN_TC, &o, want, pod1_mac, pod1_host);
+	assert_int_equal(stat_of(NP_HOOK_TC_UPLINK_IN, NP_STAT_LB_NEW), n0 + 1);
+	assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e), 0);
+	inet_pton(AF_INET, VIP_DSR, vip);
+	assert_memory_equal(e.nat_addr, vip, 4);
+	assert_int_equal(ntohs(e.nat_port), 80);
+	assert_int_equal(e.flags, NP_CT_F_DSR | NP_CT_F_LOCAL_BE);
+	ct_dump(&d);
+	assert_int_equal(d.n, 1);
+
+	/* The next packet of the flow: a CT hit, the same delivery. */
+	n0 = stat_of(NP_HOOK_TC_UPLINK_IN, NP_STAT_LB_CT_HIT);
+	want = c_dsr;
+	want.tcp_flags = TCP_ACK;
+	build_ipip(&b, &want, "198.18.255.7", POD1_4);
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	want.daddr = POD1_4;
+	assert_local(RUN_TC, &o, want, pod1_mac, pod1_host);
+	assert_int_equal(stat_of(NP_HOOK_TC_UPLINK_IN, NP_STAT_LB_CT_HIT), n0 + 1);
+	fresh_state();
+}
+
+/* The pod's reply at its egress: source := the VIP, then straight to the client. */
+static void dsr_pod_reply(void **state)
+{
+	struct spec reply = SPEC(P_TCP, POD1_4, CLIENT4, 80, 40000, TCP_SYNACK), want;
+	struct np_pktb b;
+	struct out o;
+	__u64 n0;
+
+	(void)state;
+	REQUIRE_ENV();
+	fresh_state();
+	build_ipip(&b, &c_dsr, "198.18.255.7", POD1_4);
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT);
+	reply.dmac = pod1_host;
+	reply.smac = pod1_mac;
+	n0 = stat_of(NP_HOOK_TC_POD_FROM, NP_STAT_LB_REVNAT);
+	run_pod(env.pod1, &reply, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT);
+	want = reply;
+	want.saddr = VIP_DSR;
+	want.ttl = 63;
+	assert_frame(&o, &want);
+	assert_int_equal(stat_of(NP_HOOK_TC_POD_FROM, NP_STAT_LB_REVNAT), n0 + 1);
+	fresh_state();
+}
+
+/* Not for a local endpoint, or not a DSR service inside: no decapsulation. */
+static void dsr_decap_refused(void **state)
+{
+	struct spec other = SPEC(P_TCP, CLIENT4, VIP_REMOTE, 40000, 80, TCP_SYN);
+	struct np_pktb b;
+	struct out o;
+	__u64 n0;
+
+	(void)state;
+	REQUIRE_ENV();
+	fresh_state();
+	/* The outer destination is no endpoint here: passed on as it came. */
+	build_ipip(&b, &c_dsr, "198.18.255.7", "198.19.2.11");
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	assert_int_equal(o.ret, (__u32)TCX_NEXT);
+	assert_int_equal(o.len, b.len);
+	assert_memory_equal(o.buf, b.buf, b.len);
+	/* For pod1, but the inner VIP is no DSR service: dropped. */
+	n0 = stat_of(NP_HOOK_TC_UPLINK_IN, NP_DROP_NO_BACKEND);
+	build_ipip(&b, &other, "198.18.255.7", POD1_4);
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	assert_int_equal(o.ret, TC_ACT_SHOT);
+	assert_int_equal(stat_of(NP_HOOK_TC_UPLINK_IN, NP_DROP_NO_BACKEND), n0 + 1);
+	fresh_state();
+}
+
+/* ---- fragments and ICMP errors (frag.h, icmp.h) ------------------------------------------- */
+
+#define FRAG_DATA 40 /* UDP payload of the fragmented datagram */
+#define FRAG_CUT 24  /* L4 bytes in the first fragment (a multiple of 8) */
+#define FRAG_ID4 0x1234
+#define FRAG_LEN (8 + FRAG_DATA)
+
+/* The whole UDP datagram (header + payload), its checksum over s -> d. */
+static void udp_datagram(uint8_t *u, const char *s, const char *d, uint16_t sp, uint16_t dp)
+{
+	int v6 = strchr(s, ':') != NULL;
+	size_t i, alen = v6 ? 16 : 4;
+	uint8_t a[16], z[16];
+	uint32_t sum = 0;
+	uint16_t c;
+
+	memset(u, 0, FRAG_LEN);
+	u[0] = (uint8_t)(sp >> 8);
+	u[1] = (uint8_t)sp;
+	u[2] = (uint8_t)(dp >> 8);
+	u[3] = (uint8_t)dp;
+	u[5] = FRAG_LEN;
+	for (i = 8; i < FRAG_LEN; i++)
+		u[i] = (uint8_t)(0x40 + i);
+	addr_bytes(s, a);
+	addr_bytes(d, z);
+	for (i = 0; i < alen; i += 2)
+		sum += (uint32_t)(a[i] << 8 | a[i + 1]) + (uint32_t)(z[i] << 8 | z[i + 1]);
+	sum += P_UDP + FRAG_LEN;
+	c = np_pktb_csum_add(u, FRAG_LEN, sum);
+	c = c ? c : 0xffff;
+	u[6] = (uint8_t)(c >> 8);
+	u[7] = (uint8_t)c;
+}
+
+/* The first (second = 0) or the second and last fragment of the datagram. */
+static void build_frag(struct np_pktb *b, const char *s, const char *d, uint16_t sp, uint16_t dp,
+		       int second, const uint8_t *dmac, const uint8_t *smac)
+{
+	int v6 = strchr(s, ':') != NULL;
+	uint8_t u[FRAG_LEN];
+
+	udp_datagram(u, s, d, sp, dp);
+	np_pktb_init(b);
+	np_pktb_eth_addr(b, dmac ? dmac : env.up0_mac, smac ? smac : client_mac,
+			 v6 ? NP_ETH_P_IPV6 : NP_ETH_P_IP);
+	if (v6) {
+		np_pktb_ip6(b, 44, s, d);
+		np_pktb_ip6_frag(b, P_UDP, second ? FRAG_CUT / 8 : 0, !second);
+	} else {
+		np_pktb_ip4(b, P_UDP, s, d);
+	}
+	if (second)
+		np_pktb_put(b, u + FRAG_CUT, FRAG_LEN - FRAG_CUT);
+	else
+		np_pktb_put(b, u, FRAG_CUT);
+	np_pktb_finish(b);
+	if (!v6) {
+		np_pktb_be16(b, 14 + 4, FRAG_ID4);
+		np_pktb_be16(b, 14 + 6, second ? FRAG_CUT / 8 : 0x2000);
+		np_pktb_be16(b, 14 + 10, 0);
+		np_pktb_be16(b, 14 + 10, np_pktb_csum_add(b->buf + 14, 20, 0));
+	}
+}
+
+static void assert_same(const struct out *o, const struct np_pktb *w)
+{
+	size_t i;
+
+	if (o->len != w->len || memcmp(o->buf, w->buf, w->len)) {
+		for (i = 0; i < w->len && i < o->len; i++)
+			if (o->buf[i] != w->buf[i])
+				print_error("byte %zu: %02x, want %02x\n", i, o->buf[i], w->buf[i]);
+	}
+	assert_int_equal(o->len, w->len);
+	assert_memory_equal(o->buf, w->buf, w->len);
+}
+
+static void fresh_frags(void)
+{
+	int fd = bpf_object__find_map_fd_by_name(env.tc_obj, NP_MAP_FRAG);
+
+	assert_true(fd >= 0);
+	clear_map(fd, sizeof(struct np_frag_key));
+}
+
+/*
+ * First fragment to a VIP: DNAT (L4 checksum over the whole datagram fixed
+ * in it), ports recorded; the second follows it to the same backend, with
+ * its addresses rewritten only.
+ */
+static void frag_follow(const char *client, const char *vip, const char *pod, int svc)
+{
+	BOTH({
+		struct np_pktb b, w;
+		struct np_ct_entry e;
+		struct out o;
+		__u64 n0;
+		int fd = r == RUN_XDP ? env.xdp_fd : env.tc_fd;
+		const uint8_t *dm = r == RUN_TC ? pod1_mac : NULL,
+			      *sm = r == RUN_TC ? pod1_host : NULL;
+		struct spec fwd = SPEC(P_UDP, client, vip, 40000, 53, 0);
+
+		fresh_frags();
+		build_frag(&b, client, vip, 40000, 53, 0, NULL, NULL);
+		run(fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		build_frag(&w, client, pod, 40000, 5353, 0, dm, sm);
+		assert_same(&o, &w);
+		assert_int_equal(ct_get(&fwd, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.svc_id, svc);
+
+		n0 = stat_of(hook_of(r), NP_STAT_LB_CT_HIT);
+		build_frag(&b, client, vip, 40000, 53, 1, NULL, NULL);
+		run(fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		build_frag(&w, client, pod, 40000, 5353, 1, dm, sm);
+		assert_same(&o, &w);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_CT_HIT), n0 + 1);
+	});
+	fresh_frags();
+}
+
+static void frag_v4_follows_first(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	frag_follow(CLIENT4, VIP_UDP, POD1_4, SVC_UDP);
+}
+
+static void frag_v6_follows_first(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	frag_follow(CLIENT6, VIP6_LOCAL, POD1_6, SVC6_UDP);
+}
+
+/* A later fragment whose first never came: dropped (lb_frag), as before. */
+static void frag_v4_no_first(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct np_pktb b;
+		struct out o;
+		__u64 n0 = stat_of(hook_of(r), NP_DROP_LB_FRAG);
+
+		fresh_frags();
+		build_frag(&b, CLIENT4, VIP_UDP, 40000, 53, 1, NULL, NULL);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_drop[r]);
+		assert_int_equal(stat_of(hook_of(r), NP_DROP_LB_FRAG), n0 + 1);
+	});
+}
+
+/* An ICMP/ICMPv6 error quoting the frame inner (its Ethernet header left out). */
+static void build_icmp_err(struct np_pktb *b, const char *s, const char *d, uint8_t type,
+			   uint8_t code, uint16_t mtu, const struct np_pktb *inner, uint8_t ttl,
+			   const uint8_t *dmac, const uint8_t *smac)
+{
+	int v6 = strchr(s, ':') != NULL;
+	size_t off;
+
+	np_pktb_init(b);
+	np_pktb_eth_addr(b, dmac, smac, v6 ? NP_ETH_P_IPV6 : NP_ETH_P_IP);
+	if (v6)
+		np_pktb_ip6(b, 58, s, d);
+	else
+		np_pktb_ip4(b, 1, s, d);
+	if (ttl)
+		b->buf[14 + (v6 ? 7 : 8)] = ttl;
+	off = np_pktb_put(b, NULL, 8);
+	b->buf[off] = type;
+	b->buf[off + 1] = code;
+	np_pktb_be16(b, off + 6, mtu);
+	np_pktb_put(b, inner->buf + 14, inner->len - 14);
+	np_pktb_finish(b);
+	if (v6) {
+		np_pktb_icmp6_csum(b, off);
+	} else {
+		np_pktb_be16(b, off + 2, 0);
+		np_pktb_be16(b, off + 2, np_pktb_csum_add(b->buf + off, b->len - off, 0));
+	}
+}
+
+/* Every checksum of an ICMP error frame, the quoted ones included. */
+static void assert_icmp_csums(const uint8_t *f, size_t len)
+{
+	size_t l4 = l4_off(f), in = l4 + 8;
+	uint32_t sum = 0, n = (uint32_t)(len - l4);
+	uint8_t q[NP_PKTB_MAX];
+	int ok, i;
+
+	if (f[12] == 0x08) {
+		assert_int_equal(np_pktb_csum_add(f + 14, 20, 0), 0);
+		assert_int_equal(np_pktb_csum_add(f + l4, n, 0), 0);
+		assert_int_equal(np_pktb_csum_add(f + in, 20, 0), 0);
+	} else {
+		for (i = 8; i < 40; i += 2)
+			sum += (uint32_t)f[14 + i] << 8 | f[15 + i];
+		sum += n + 58;
+		assert_int_equal(np_pktb_csum_add(f + l4, n, sum), 0);
+	}
+	/* The quoted segment is whole here: its own checksum must hold too. */
+	assert_true(len - in + 14 <= sizeof(q));
+	memcpy(q, f, 14);
+	memcpy(q + 14, f + in, len - in);
+	l4_csum(q, len - in + 14, &ok);
+	assert_true(ok);
+	if (f[12] == 0x08)
+		assert_int_equal(np_pktb_csum_add(q + 14, 20, 0), 0);
+}
+
+/*
+ * Frag-needed / packet-too-big from the backend's side about a SNATed flow
+ * (quoted: node:port -> backend): back to the client, quoted as the client
+ * sent it (client -> VIP), from the VIP (the backend itself sent it), MTU
+ * untouched.
+ */
+static void icmp_snat(const char *client, const char *vip, const char *node, const char *be)
+{
+	int v6 = strchr(client, ':') != NULL;
+
+	BOTH({
+		struct spec in = SPEC(P_TCP, client, vip, 40000, 80, TCP_SYN), sent, orig;
+		struct np_pktb inner, b, w;
+		struct out o;
+
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		sent = in;
+		sent.saddr = node;
+		sent.sport = out_sport(o.buf);
+		sent.daddr = be;
+		sent.dport = 8080;
+		sent.ttl = 63;
+		build(&inner, &sent);
+		build_icmp_err(&b, be, node, v6 ? 2 : 3, v6 ? 0 : 4, v6 ? 1280 : 1400, &inner, 0,
+			       env.up0_mac, node2_mac);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		orig = in;
+		orig.ttl = 63;
+		build(&inner, &orig);
+		build_icmp_err(&w, vip, client, v6 ? 2 : 3, v6 ? 0 : 4, v6 ? 1280 : 1400, &inner,
+			       63, client_mac, env.up0_mac);
+		assert_icmp_csums(o.buf, o.len);
+		assert_same(&o, &w);
+	});
+}
+
+static void icmp_frag_needed_snat(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	icmp_snat(CLIENT4, VIP_REMOTE, NODE4, NODE2_4);
+}
+
+static void icmp6_too_big_snat(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	icmp_snat(CLIENT6, VIP6_REMOTE, NODE6, NODE2_6);
+}
+
+/* An error about no tracked flow goes on untouched. */
+static void icmp_unknown_flow(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec q = SPEC(P_UDP, NODE4, NODE2_4, 33333, 9999, 0);
+		struct np_pktb inner, b;
+		struct out o;
+
+		build(&inner, &q);
+		build_icmp_err(&b, NODE2_4, NODE4, 3, 4, 1400, &inner, 0, env.up0_mac, node2_mac);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_pass[r]);
+		assert_same(&o, &b);
+	});
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1429,6 +1963,17 @@ int main(void)
 		cmocka_unit_test(frag_to_vip),
 		cmocka_unit_test(not_a_service),
 		cmocka_unit_test(xdp_defers_partial_csum),
+		cmocka_unit_test(frag_v4_follows_first),
+		cmocka_unit_test(frag_v6_follows_first),
+		cmocka_unit_test(frag_v4_no_first),
+		cmocka_unit_test(icmp_frag_needed_snat),
+		cmocka_unit_test(icmp6_too_big_snat),
+		cmocka_unit_test(icmp_unknown_flow),
+		cmocka_unit_test(dsr_encap),
+		cmocka_unit_test(dsr_two_flows),
+		cmocka_unit_test(dsr_decap),
+		cmocka_unit_test(dsr_pod_reply),
+		cmocka_unit_test(dsr_decap_refused),
 	};
 
 	printf("# load-balancer fixtures: each through np_xdp_uplink and np_tc_uplink_in\n");

@@ -10,7 +10,7 @@
 # connections while its open one finishes; removing a backend breaks no other flow;
 # a long TCP stream (iperf3, v4 and v6 at once) survives 10 xdp-mode switches and
 # 100 updates of its service; bad input (duplicate VIP, family mismatch, all
-# weights 0, bad ports, --mode dsr, more backends than the Maglev table) is
+# weights 0, bad ports, --mode dsr with port translation, more backends than the Maglev table) is
 # refused and `service list --json` stays byte-identical; deleting every service
 # empties the service maps. Prints TAP.
 set -u
@@ -33,7 +33,7 @@ LONG_SECS=30
 # Each stream capped, so that the CLI updates get CPU time on 2 cores.
 LONG_RATE=1G
 
-tap_plan 31
+tap_plan 33
 
 if [ ! -x "$NP_BIN" ]; then
 	TAP_ABORT="$NP_BIN is not built (make all)"
@@ -229,6 +229,36 @@ snat_case() {
 }
 snat_case 4 198.18.100.11 "$Q1V4"
 snat_case 6 fd00:18:100::11 "$Q1V6"
+
+# ---- DSR: a remote backend by IPIP, the reply straight from node2 --------------------------------------------
+# hook_stat NODE HOOK STAT: one hook's counter.
+hook_stat() {
+	np --node "$1" stats --json 2>/dev/null |
+		json_get - "d['hooks'].get('$2', {}).get('$3', 0)" 2>/dev/null || echo 0
+}
+dsr_case() {
+	local vip=198.18.100.25 t0 t1 r0 r1 p0 p1 x0 x1
+	case_begin
+	# The service on both nodes: node1 balances, node2 knows the VIP for the decapsulation.
+	svc_add "$N2" dsr4 --vip "$vip:8080/tcp" --type loadbalancer --mode dsr --backend "$Q1V4:8080"
+	t0=$(stat0 "$N1" lb_tx) r0=$(hook_stat "$N1" tc_uplink_in lb_revnat)
+	x0=$(hook_stat "$N1" xdp lb_revnat) p0=$(hook_stat "$N2" tc_pod_from lb_revnat)
+	if svc_add "$N1" dsr4 --vip "$vip:8080/tcp" --type loadbalancer --mode dsr \
+		--backend "$Q1V4:8080"; then
+		burst_req "$C1" "$(url 4 "$vip" 8080 /)" 20 "$AQ"
+	fi
+	t1=$(stat0 "$N1" lb_tx) r1=$(hook_stat "$N1" tc_uplink_in lb_revnat)
+	x1=$(hook_stat "$N1" xdp lb_revnat) p1=$(hook_stat "$N2" tc_pod_from lb_revnat)
+	[ $((t1 - t0)) -ge 20 ] || case_note "lb_tx on $N1 grew by $((t1 - t0)), expected >= 20"
+	# The replies never pass node1: no reverse NAT there, all of it at node2's pod egress.
+	[ "$r1" = "$r0" ] || case_note "$N1 tc_uplink_in lb_revnat $r0 -> $r1: replies came back through node1"
+	[ "$x1" = "$x0" ] || case_note "$N1 xdp lb_revnat $x0 -> $x1: replies came back through node1"
+	[ $((p1 - p0)) -ge 20 ] || case_note "$N2 tc_pod_from lb_revnat grew by $((p1 - p0)), expected >= 20"
+	np_capture --node "$N1" service del dsr4 || case_note "service del dsr4 on $N1 failed: $NP_ERR"
+	np_capture --node "$N2" service del dsr4 || case_note "service del dsr4 on $N2 failed: $NP_ERR"
+	case_end "IPv4 DSR: $vip:8080 on node1 -> $Q1V4:8080 by IPIP: 20/20 answered by $AQ; node1 lb_tx +$((t1 - t0)), node1 lb_revnat +$((r1 - r0 + x1 - x0)), node2 pod egress lb_revnat +$((p1 - p0))"
+}
+dsr_case
 
 # ---- 11..12. pod -> ClusterIP, a local and a remote backend -------------------------------------------------
 cip_case() {
@@ -496,9 +526,8 @@ bad "$N1" "backend port 65536" "65536" \
 	port65536 --vip 198.18.100.22:80/tcp --type loadbalancer --backend "$P1V4:65536"
 bad "$N1" "VIP port abc" "abc" \
 	portabc --vip 198.18.100.22:abc/tcp --type loadbalancer --backend "$P1V4:8080"
-bad "$N1" "--mode dsr (not implemented in this round)" "dsr" \
+bad "$N1" "--mode dsr with a backend port (8080) other than the VIP port (80)" "dsr" \
 	dsr4 --vip 198.18.100.23:80/tcp --type loadbalancer --mode dsr --backend "$Q1V4:8080"
-[ "$NP_RC" = 1 ] || tap_diag "--mode dsr exited $NP_RC, the brief says 1"
 
 # More backends than the Maglev table holds: node2 again with a small table (251).
 # 251 distinct backends (one address, ports 1..251) fit; 252 do not.
@@ -534,6 +563,38 @@ else
 	case_note "$msize backends (as many as the table holds) refused (rc $NP_RC): $NP_ERR"
 fi
 case_end "bad input: $((msize + 1)) backends for a Maglev table of $msize on $mnode: exit $overrc, '$overmsg'; $msize fit"
+
+# ---- 30b. a fragmented UDP datagram through a VIP (frag.h) --------------------------------------------------------
+# frag_udp V VIP: a 3000-byte datagram from the client (its stack fragments it over
+# the 1500 MTU) to VIP:9300/udp reaches node1-pod1 whole; the pod's 3000-byte
+# answer (fragmented by the pod's stack) comes back to the client whole.
+frag_udp() {
+	local v=$1 vip=$2 d got want
+	d=$(mktemp -d)
+	want=$(head -c 3000 /dev/zero | tr '\0' q)
+	in_ns "$P1" timeout 6 bash -c "(sleep 2; head -c 3000 /dev/zero | tr '\\0' r) | nc -$v -u -l 9300 >'$d/srv'" &
+	local spid=$!
+	sleep 0.5
+	in_ns "$C1" timeout 5 bash -c "(printf '%s' '$want'; sleep 4) | nc -$v -u -p 40300 '$vip' 9300 >'$d/cli'"
+	wait "$spid"
+	got=$(wc -c <"$d/srv")
+	[ "$got" = 3000 ] || case_note "IPv$v: the backend got $got bytes of the 3000-byte datagram"
+	[ "$(cat "$d/srv")" = "$want" ] || case_note "IPv$v: the datagram the backend got differs from what was sent"
+	got=$(wc -c <"$d/cli")
+	[ "$got" = 3000 ] || case_note "IPv$v: the client got $got bytes of the 3000-byte reply"
+	FRAG_RES+=" v$v: $(wc -c <"$d/srv")/$(wc -c <"$d/cli") bytes"
+	rm -rf "$d"
+}
+case_begin
+FRAG_RES=
+if svc_add "$N1" frag4 --vip 198.18.100.30:9300/udp --type loadbalancer --backend "$P1V4:9300" &&
+	svc_add "$N1" frag6 --vip "[fd00:18:100::30]:9300/udp" --type loadbalancer --backend "[$P1V6]:9300"; then
+	frag_udp 4 198.18.100.30
+	frag_udp 6 fd00:18:100::30
+fi
+np_capture --node "$N1" service del frag4 || case_note "service del frag4 failed (rc $NP_RC): $NP_ERR"
+np_capture --node "$N1" service del frag6 || case_note "service del frag6 failed (rc $NP_RC): $NP_ERR"
+case_end "fragmented UDP (3000 bytes over MTU 1500) through a VIP to a local backend and back, server/client got:$FRAG_RES"
 
 # ---- 31. deleting every service empties the service maps ------------------------------------------------------------
 map_len() { bpftool map dump pinned "$PIN1/$1" -j 2>/dev/null | json_get - 'len(d)' 2>/dev/null || echo "?"; }

@@ -53,7 +53,8 @@ static __always_inline __u8 np_tcp_flags(const struct np_ctx *ctx, const struct 
 	int off = np_l4_off(pkt);
 	__u8 *p;
 
-	if (pkt->l4_proto != IPPROTO_TCP || off < 0)
+	/* A later fragment has no TCP header (l4_off is 0). */
+	if (pkt->l4_proto != IPPROTO_TCP || !(pkt->flags & NP_PKT_F_L4) || off < 0)
 		return 0;
 	p = ctx->data + off;
 	if ((void *)(p + 14) > ctx->data_end)

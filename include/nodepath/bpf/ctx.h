@@ -24,7 +24,7 @@ struct np_ctx {
 	__u32 hook;	/* enum np_hook: selects counters and return codes */
 	__u32 len;	/* frame length; >= data_end - data (skb: non-linear part) */
 	__u32 vlan_hw;	/* VLAN tags the stack already took off the frame (skb) */
-	__u32 pad;
+	__u32 features; /* the program's cfg.features (NP_FEAT_*), set by the entry file */
 	/* The program context (struct xdp_md or __sk_buff), for helper calls. */
 	void *raw;
 };
@@ -40,7 +40,7 @@ static __always_inline void np_ctx_from_xdp(struct np_ctx *c, const struct xdp_m
 	 */
 	c->len = (__u32)(c->data_end - c->data);
 	c->vlan_hw = 0;
-	c->pad = 0;
+	c->features = 0;
 	c->raw = (void *)xdp;
 }
 
@@ -57,7 +57,7 @@ static __always_inline void np_ctx_from_skb(struct np_ctx *c, const struct __sk_
 	 * runs; count it so the tag depth limit means the same as in XDP.
 	 */
 	c->vlan_hw = skb->vlan_present ? 1 : 0;
-	c->pad = 0;
+	c->features = 0;
 	c->raw = (void *)skb;
 }
 

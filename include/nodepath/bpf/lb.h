@@ -23,10 +23,14 @@
  * the skb checksum helpers), or a drop reason (>= NP_STAT_DROP_FIRST).
  *
  * Only untagged frames are balanced (pkt->vlans == 0): services sit on no
- * VLAN. Non-first IPv4/IPv6 fragments carry no ports: one whose destination
- * is a VIP (np_svc has a marker entry with proto 0 and port 0 for every VIP
- * user space serves) is dropped with NP_DROP_LB_FRAG, since it cannot be
- * balanced without a fragment table; others go on untouched.
+ * VLAN. Non-first IPv4/IPv6 fragments carry no ports: they take the ports
+ * their first fragment recorded in np_frag (frag.h) and the same decision,
+ * rewritten in L3 only. One without a record (it came before its first
+ * fragment, or the first was not balanced) whose destination is a VIP (np_svc
+ * has a marker entry with proto 0 and port 0 for every VIP user space
+ * serves) is dropped with NP_DROP_LB_FRAG; others go on untouched. ICMP and
+ * ICMPv6 errors about a tracked flow are translated in their quoted headers
+ * (icmp.h).
  */
 #ifndef NP_LB_H
 #define NP_LB_H
@@ -51,6 +55,8 @@
 #define NP_LB_FWD 2
 /* XDP only: a CHECKSUM_PARTIAL frame, left untouched for tc to balance. */
 #define NP_LB_DEFER 3
+/* A DSR service's flow to a remote backend: dsr.h encapsulates it, unchanged. */
+#define NP_LB_DSR 4
 
 static __always_inline int np_lb_is_drop(__u32 r)
 {
@@ -355,6 +361,9 @@ static __always_inline void np_lb_ct_create(const struct np_pkt *pkt, __u32 svc_
 		__builtin_memcpy(s->e.nat2_addr, s->t.snat_addr, 16);
 	}
 	bpf_map_update_elem(&np_ct, &s->k, &s->e, BPF_ANY);
+	/* DSR: the backend's node answers the client itself. */
+	if (s->t.flags & NP_CT_F_DSR)
+		return;
 
 	/* REV: as the backend answers -> the VIP (and the client). */
 	__builtin_memset(&s->k, 0, sizeof(s->k));
@@ -394,8 +403,8 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 	__u8 algo, tflags;
 	__u16 count;
 
-	if ((pkt->flags & NP_PKT_F_FRAG) && !(pkt->flags & NP_PKT_F_L4)) {
-		/* A non-first fragment: is its destination a VIP at all? */
+	if ((pkt->flags & NP_PKT_F_FRAG) && !(pkt->flags & (NP_PKT_F_L4 | NP_PKT_F_FRAG_PORTS))) {
+		/* A non-first fragment of no known datagram: to a VIP at all? */
 		if (np_lb_svc_lookup(pkt, 0, 0))
 			return NP_DROP_LB_FRAG;
 		return NP_LB_NONE;
@@ -459,6 +468,10 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 	__builtin_memcpy(s->t.be_addr, be->addr, 16);
 	if (be->flags & NP_BE_F_LOCAL) {
 		s->t.flags = NP_CT_F_LOCAL_BE;
+	} else if (snat_remote && (svc_flags & NP_SVC_F_DSR) && pkt->family == NP_AF_INET &&
+		   be->port == pkt->dport) {
+		/* DSR: the packet goes by IPIP, untouched (dsr.h). */
+		s->t.flags = NP_CT_F_DSR;
 	} else if (snat_remote) {
 		s->t.flags = NP_CT_F_SNAT;
 		if (pkt->family == NP_AF_INET)
@@ -478,6 +491,8 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 
 rewrite:
 	np_svc_count(ctx, svc_id);
+	if (s->t.flags & NP_CT_F_DSR)
+		return NP_LB_DSR;
 	if (s->t.flags & NP_CT_F_SNAT) {
 		if (np_nat_rewrite(ctx, pkt, NP_NAT_SRC, s->t.snat_addr, s->t.snat_port))
 			return NP_DROP_L2_TRUNC;
@@ -487,6 +502,9 @@ rewrite:
 	return (s->t.flags & NP_CT_F_LOCAL_BE) ? NP_LB_LOCAL : NP_LB_FWD;
 }
 
+/* ICMP errors (icmp.h) return the NP_LB_* results defined above. */
+#include <nodepath/bpf/icmp.h>
+
 /*
  * Steps 1-4 for a parsed, passed packet. snat_remote: 1 on the uplink
  * (remote backends get SNAT + DNAT), 0 at a pod's egress (DNAT only).
@@ -495,18 +513,25 @@ static __always_inline __u32 np_lb(struct np_ctx *ctx, struct np_pkt *pkt, int s
 {
 	__u64 now;
 	__u32 r;
+	int first;
 
 	if (pkt->vlans || (pkt->family != NP_AF_INET && pkt->family != NP_AF_INET6))
 		return NP_LB_NONE;
+	if (pkt->l4_proto == IPPROTO_ICMP || pkt->l4_proto == IPPROTO_ICMPV6)
+		return np_icmp_err(ctx, pkt, bpf_ktime_get_ns());
 	if (pkt->l4_proto != IPPROTO_TCP && pkt->l4_proto != IPPROTO_UDP)
 		return NP_LB_NONE;
 	now = bpf_ktime_get_ns();
-	if (pkt->flags & NP_PKT_F_L4) {
+	/* Fragments: a later one takes its first one's ports (frag.h). */
+	first = np_frag_begin(pkt, now);
+	r = NP_LB_NONE;
+	if (pkt->flags & (NP_PKT_F_L4 | NP_PKT_F_FRAG_PORTS))
 		r = np_lb_revnat(ctx, pkt, now);
-		if (r != NP_LB_NONE)
-			return r;
-	}
-	return np_lb_service(ctx, pkt, snat_remote, now);
+	if (r == NP_LB_NONE)
+		r = np_lb_service(ctx, pkt, snat_remote, now);
+	if (first && r != NP_LB_NONE && r != NP_LB_DEFER && !np_lb_is_drop(r))
+		np_frag_commit(now);
+	return r;
 }
 
 /* ---- sending a rewritten packet to another host (uplink) -------------------- */
@@ -561,7 +586,8 @@ static __always_inline int np_lb_tx(struct np_ctx *ctx, const struct np_pkt *pkt
 		return np_drop(ctx, NP_DROP_L2_TRUNC);
 	if (r > 0)
 		return np_pass(ctx, NP_STAT_TO_STACK);
-	if (p.ifindex == in) {
+	/* On a veth uplink XDP_TX would strand the frame (NP_FEAT_TX_REDIRECT). */
+	if (p.ifindex == in && !(ctx->features & NP_FEAT_TX_REDIRECT)) {
 		np_count(ctx, NP_STAT_LB_TX);
 		return XDP_TX;
 	}

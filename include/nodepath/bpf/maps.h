@@ -201,4 +201,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_node_addr SEC(".maps");
 
+/*
+ * The ports of a fragmented datagram to or from a service, recorded by its
+ * first fragment for the later ones (frag.h).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NP_FRAG_DEFAULT);
+	__type(key, struct np_frag_key);
+	__type(value, struct np_frag_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_frag SEC(".maps");
+
 #endif /* NP_MAPS_H */

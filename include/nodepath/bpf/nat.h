@@ -47,6 +47,7 @@
 #include <nodepath/bpf/ctx.h>
 #include <nodepath/bpf/parse.h>
 #include <nodepath/bpf/csum.h>
+#include <nodepath/bpf/frag.h>
 
 #define NP_NAT_SRC 0
 #define NP_NAT_DST 1
@@ -150,6 +151,9 @@ static __always_inline int np_nat_rewrite(struct np_ctx *ctx, struct np_pkt *pkt
 	__be16 *pp;
 	__u8 *a6;
 
+	/* A later fragment (no L4 header): the addresses only, frag.h. */
+	if (!(pkt->flags & NP_PKT_F_L4))
+		return np_frag_rewrite_l3(ctx, pkt, side == NP_NAT_DST, addr, port);
 	if (l4 < 0)
 		return -1;
 	if (pkt->family == NP_AF_INET) {
@@ -210,6 +214,9 @@ static __always_inline int np_nat_rewrite(struct np_ctx *ctx, struct np_pkt *pkt
 	__be16 oldp;
 	__s64 diff;
 
+	/* A later fragment (no L4 header): the addresses only, frag.h. */
+	if (!(pkt->flags & NP_PKT_F_L4))
+		return np_frag_rewrite_l3(ctx, pkt, side == NP_NAT_DST, addr, port);
 	if (l4 < 0)
 		return -1;
 	if (pkt->l4_proto == IPPROTO_UDP)

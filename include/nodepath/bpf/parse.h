@@ -46,6 +46,8 @@
 #define NP_PKT_F_FRAG (1U << 0)	      /* a fragment (an atomic fragment is not) */
 #define NP_PKT_F_FIRST_FRAG (1U << 1) /* the first fragment (offset 0, more follow) */
 #define NP_PKT_F_L4 (1U << 2)	      /* the L4 header was checked; ports are valid */
+/* A later fragment whose ports came from its first fragment (frag.h): no L4 header. */
+#define NP_PKT_F_FRAG_PORTS (1U << 3)
 
 #define NP_IP4_MF 0x2000
 #define NP_IP4_OFFSET 0x1fff
@@ -70,6 +72,7 @@ struct np_pkt {
 	__be16 dport;
 	union np_addr saddr;
 	union np_addr daddr;
+	__be32 frag_id; /* a fragment's identification (IPv4: 16 bits), as a number */
 };
 
 struct np_cursor {
@@ -231,6 +234,7 @@ static __always_inline __u32 np_parse_ip4(struct np_pkt *pkt, struct np_cursor *
 
 	frag = bpf_ntohs(ip->frag_off);
 	off = frag & NP_IP4_OFFSET;
+	pkt->frag_id = bpf_htonl((__u32)bpf_ntohs(ip->id));
 	if (off == 1)
 		/* RFC 1858: would rewrite the TCP flags of the first fragment. */
 		return NP_DROP_IP4_FRAG_OFF;
@@ -285,6 +289,7 @@ static __always_inline __u32 np_parse_ip6(struct np_pkt *pkt, struct np_cursor *
 		if (nh == IPPROTO_FRAGMENT) {
 			hl = sizeof(*ext);
 			fo = bpf_ntohs(ext->frag_off);
+			pkt->frag_id = ext->word;
 			if (fo & NP_IP6_FRAG_OFFSET) {
 				/* Not the first fragment: no L4 header follows. */
 				pkt->flags |= NP_PKT_F_FRAG;

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Direct server return by IPIP (IPv4 only so far), both ends:
+ *
+ *  - the ingress node (np_dsr_tx, XDP and tc): lb.h chose a remote backend
+ *    of a DSR service (NP_LB_DSR; the backend listens on the service port).
+ *    The client's packet, untouched (client -> VIP:port, TTL kept), goes
+ *    inside an outer IPv4 header: protocol IPPROTO_IPIP, destination the
+ *    backend's address (the FIB routes it to the backend's node), source an
+ *    address of 198.18.255.0/24 (NP_DSR_SRC4_NET) picked by the flow hash,
+ *    so the receiving NIC's RSS spreads the flows; TTL 64, TOS and DF copied
+ *    from the inner header, ID 0. The MACs come from the FIB: XDP_TX (or
+ *    bpf_redirect), tc: bpf_redirect / bpf_redirect_neigh. No CT REV entry:
+ *    the reply never comes back through this node.
+ *
+ *  - the backend's node (np_dsr_rx, tc only): an IPIP packet (outer header
+ *    without options, no fragment) whose outer destination is a local
+ *    endpoint, and whose inner destination is a DSR service of this node
+ *    (the service is configured on every node that has backends), is
+ *    decapsulated; the inner destination address becomes the endpoint's
+ *    (the port stays: no translation), and a CT REV entry (endpoint:port ->
+ *    client) makes np_pod_from put the VIP back as the reply's source, after
+ *    which the reply is forwarded by the FIB straight to the client.
+ *    XDP does not decapsulate: it passes such packets unmarked
+ *    (np_dsr_is_ipip) and tc does the work.
+ *
+ * An outer packet larger than the path MTU is not fragmented: the fabric
+ * must leave 20 bytes of room (the tc path, like the stack, lets the device
+ * drop it; XDP's FIB lookup refuses it, NP_DROP_FIB). No ICMP is sent.
+ */
+#ifndef NP_DSR_H
+#define NP_DSR_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include <nodepath/abi.h>
+#include <nodepath/bpf/ctx.h>
+#include <nodepath/bpf/maps.h>
+#include <nodepath/bpf/parse.h>
+#include <nodepath/bpf/stats.h>
+#include <nodepath/bpf/ct.h>
+#include <nodepath/bpf/nat.h>
+#include <nodepath/bpf/lb.h>
+
+#define NP_DSR_HLEN 20 /* the outer IPv4 header, no options */
+#define NP_DSR_SEED 0x6e704453
+
+#ifndef BPF_F_ADJ_ROOM_DECAP_L3_IPV4
+#define BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (1ULL << 7)
+#endif
+
+/* An IPIP packet that np_dsr_rx() may want: XDP leaves it to tc. */
+static __always_inline int np_dsr_is_ipip(const struct np_pkt *pkt)
+{
+	return pkt->family == NP_AF_INET && pkt->l4_proto == IPPROTO_IPIP && !pkt->vlans;
+}
+
+/* The flow's outer source: 198.18.255.1 .. .254 by the flow hash. */
+static __always_inline __be32 np_dsr_src4(const struct np_pkt *pkt)
+{
+	return bpf_htonl(NP_DSR_SRC4_NET + 1 + np_lb_hash(pkt, NP_DSR_SEED) % NP_DSR_SRC4_HOSTS);
+}
+
+/*
+ * The outer header for the inner one at ip (bounds checked by the caller),
+ * its checksum complete. 0, or -1 when the result would be too long.
+ */
+static __always_inline int np_dsr_outer(struct iphdr *o, const struct iphdr *in, __be32 src,
+					__be32 dst)
+{
+	const __u16 *w = (const __u16 *)o;
+	__u32 len = bpf_ntohs(in->tot_len) + NP_DSR_HLEN, s = 0;
+	int i;
+
+	if (len > 0xffff)
+		return -1;
+	__builtin_memset(o, 0, sizeof(*o));
+	o->version = 4;
+	o->ihl = 5;
+	o->tos = in->tos;
+	o->tot_len = bpf_htons((__u16)len);
+	o->frag_off = in->frag_off & bpf_htons(0x4000); /* DF */
+	o->ttl = 64;
+	o->protocol = IPPROTO_IPIP;
+	o->saddr = src;
+	o->daddr = dst;
+#pragma unroll
+	for (i = 0; i < NP_DSR_HLEN / 2; i++)
+		s += w[i];
+	o->check = (__u16)~np_csum_fold16(s);
+	return 0;
+}
+
+static __always_inline void np_dsr_fib_params(struct bpf_fib_lookup *p, __be32 src, __be32 dst,
+					      __u32 ifindex, __u16 tot_len)
+{
+	__builtin_memset(p, 0, sizeof(*p));
+	p->family = NP_AF_INET;
+	p->ifindex = ifindex;
+	p->l4_protocol = IPPROTO_IPIP;
+	p->tot_len = tot_len;
+	p->ipv4_src = src;
+	p->ipv4_dst = dst;
+}
+
+#ifdef NP_BPF_XDP
+
+/*
+ * XDP: FIB first (nothing changes when it fails), then 20 bytes of
+ * headroom, the Ethernet header moved to the front, the outer header
+ * written after it. Without a neighbour entry the encapsulated packet goes
+ * to the stack, which forwards it (and resolves the neighbour).
+ */
+static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
+{
+	struct xdp_md *xdp = ctx->raw;
+	struct np_lb_scratch *s;
+	struct bpf_fib_lookup p;
+	struct ethhdr *eth, *old;
+	struct iphdr *in, o;
+	__u32 zero = 0, ifin;
+	__be32 src, dst;
+	void *data;
+	long rc;
+
+	s = bpf_map_lookup_elem(&np_lb_scratch, &zero);
+	if (!s)
+		return np_drop(ctx, NP_DROP_NO_BACKEND);
+	__builtin_memcpy(&dst, s->t.be_addr, 4);
+	src = np_dsr_src4(pkt);
+	in = ctx->data + ETH_HLEN;
+	if ((void *)(in + 1) > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	if (np_dsr_outer(&o, in, src, dst))
+		return np_drop(ctx, NP_DROP_IP4_TOTLEN);
+
+	ifin = xdp->ingress_ifindex;
+	np_dsr_fib_params(&p, src, dst, ifin, bpf_ntohs(o.tot_len));
+	rc = bpf_fib_lookup(xdp, &p, sizeof(p), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return np_drop(ctx, NP_DROP_FIB);
+
+	if (bpf_xdp_adjust_head(xdp, -NP_DSR_HLEN))
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	data = (void *)(long)xdp->data;
+	ctx->data = data;
+	ctx->data_end = (void *)(long)xdp->data_end;
+	eth = data;
+	old = data + NP_DSR_HLEN;
+	if ((void *)(old + 1) > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	__builtin_memcpy(eth, old, ETH_HLEN); /* 14 < 20: no overlap */
+	in = data + ETH_HLEN;
+	if ((void *)(in + 1) > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	__builtin_memcpy(in, &o, sizeof(o));
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return np_pass(ctx, NP_STAT_TO_STACK);
+
+	__builtin_memcpy(eth->h_dest, p.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, p.smac, ETH_ALEN);
+	/* On a veth uplink XDP_TX would strand the frame (NP_FEAT_TX_REDIRECT). */
+	if (p.ifindex == ifin && !(ctx->features & NP_FEAT_TX_REDIRECT)) {
+		np_count(ctx, NP_STAT_LB_TX);
+		return XDP_TX;
+	}
+	if (bpf_redirect(p.ifindex, 0) != XDP_REDIRECT)
+		return np_drop(ctx, NP_DROP_REDIRECT);
+	np_count(ctx, NP_STAT_LB_TX);
+	return XDP_REDIRECT;
+}
+
+#else /* tc */
+
+#include <nodepath/bpf/endpoint.h>
+
+/*
+ * tc: bpf_skb_adjust_room() makes the room after the MAC header (and
+ * marks the skb as IPIP-encapsulated for GSO), the outer header is stored,
+ * the MACs from the FIB; bpf_redirect, or bpf_redirect_neigh when the FIB
+ * knows no neighbour yet.
+ */
+static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
+{
+	struct __sk_buff *skb = ctx->raw;
+	struct np_lb_scratch *s;
+	struct bpf_redir_neigh nh;
+	struct bpf_fib_lookup p;
+	struct ethhdr *eth;
+	struct iphdr *in, o;
+	__u32 zero = 0;
+	__be32 src, dst;
+	long rc, ret;
+
+	s = bpf_map_lookup_elem(&np_lb_scratch, &zero);
+	if (!s)
+		return np_drop(ctx, NP_DROP_NO_BACKEND);
+	__builtin_memcpy(&dst, s->t.be_addr, 4);
+	src = np_dsr_src4(pkt);
+	in = ctx->data + ETH_HLEN;
+	if ((void *)(in + 1) > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	if (np_dsr_outer(&o, in, src, dst))
+		return np_drop(ctx, NP_DROP_IP4_TOTLEN);
+
+	/* tot_len 0: the kernel checks the MTU on the skb (GSO aware). */
+	np_dsr_fib_params(&p, src, dst, skb->ingress_ifindex ? skb->ingress_ifindex : skb->ifindex,
+			  0);
+	rc = bpf_fib_lookup(skb, &p, sizeof(p), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return np_drop(ctx, NP_DROP_FIB);
+
+	if (bpf_skb_adjust_room(skb, NP_DSR_HLEN, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_ENCAP_L3_IPV4))
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	if (bpf_skb_store_bytes(skb, ETH_HLEN, &o, sizeof(o), 0))
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	np_ctx_reload_skb(ctx, skb);
+	eth = ctx->data;
+	if ((void *)(eth + 1) > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		__builtin_memcpy(eth->h_dest, p.dmac, ETH_ALEN);
+		__builtin_memcpy(eth->h_source, p.smac, ETH_ALEN);
+		ret = bpf_redirect(p.ifindex, 0);
+	} else {
+		__builtin_memset(&nh, 0, sizeof(nh));
+		nh.nh_family = NP_AF_INET;
+		nh.ipv4_nh = p.ipv4_dst;
+		ret = bpf_redirect_neigh(p.ifindex, &nh, sizeof(nh), 0);
+	}
+	if (ret != TC_ACT_REDIRECT)
+		return np_drop(ctx, NP_DROP_REDIRECT);
+	np_count(ctx, NP_STAT_LB_TX);
+	return TC_ACT_REDIRECT;
+}
+
+/* The inner destination's DSR service: a VIP, else a NodePort. */
+static __always_inline struct np_svc *np_dsr_svc(const struct np_pkt *pkt)
+{
+	struct np_svc_key k;
+	struct np_svc *s;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	k.family = NP_AF_INET;
+	k.proto = pkt->l4_proto;
+	k.port = pkt->dport;
+	k.scope = NP_SVC_SCOPE_VIP;
+	__builtin_memcpy(k.addr, &pkt->daddr.v4, 4);
+	s = bpf_map_lookup_elem(&np_svc, &k);
+	if (s)
+		return s;
+	__builtin_memset(k.addr, 0, sizeof(k.addr));
+	k.scope = NP_SVC_SCOPE_NODEPORT;
+	return bpf_map_lookup_elem(&np_svc, &k);
+}
+
+/*
+ * The inner packet after decapsulation, parsed just enough (and cheaply:
+ * the full parser a second time costs the verifier dearly): IPv4 without
+ * options, no fragment, TCP or UDP, lengths consistent. 0 or a drop reason.
+ */
+static __always_inline __u32 np_dsr_parse_inner(struct np_ctx *ctx, struct np_pkt *pkt)
+{
+	struct iphdr *ip = ctx->data + ETH_HLEN;
+	__u32 tot, hl;
+	__be16 *ports;
+
+	if ((void *)(ip + 1) > ctx->data_end)
+		return NP_DROP_IP4_TRUNC;
+	if (ip->version != 4)
+		return NP_DROP_IP4_VERSION;
+	if (ip->ihl != 5)
+		return NP_DROP_NO_BACKEND; /* options: not balanced by DSR */
+	if (ip->frag_off & bpf_htons(NP_IP4_MF | NP_IP4_OFFSET))
+		return NP_DROP_LB_FRAG;
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		return NP_DROP_NO_BACKEND;
+	hl = ip->protocol == IPPROTO_TCP ? 20 : 8;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < sizeof(*ip) + hl || tot > ctx->len - ETH_HLEN)
+		return NP_DROP_IP4_TOTLEN;
+	ports = (void *)(ip + 1);
+	/* np_nat_rewrite() checks the whole L4 header it writes. */
+	if ((void *)(ports + 2) > ctx->data_end)
+		return ip->protocol == IPPROTO_TCP ? NP_DROP_TCP_TRUNC : NP_DROP_UDP_TRUNC;
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	pkt->family = NP_AF_INET;
+	pkt->l4_proto = ip->protocol;
+	pkt->flags = NP_PKT_F_L4;
+	pkt->l3_off = ETH_HLEN;
+	pkt->l4_off = ETH_HLEN + sizeof(*ip);
+	pkt->l4_len = tot - sizeof(*ip);
+	pkt->sport = ports[0];
+	pkt->dport = ports[1];
+	pkt->saddr.v4 = ip->saddr;
+	pkt->daddr.v4 = ip->daddr;
+	return 0;
+}
+
+/*
+ * The backend's node: decapsulate, DNAT to the local endpoint, CT REV.
+ * NP_LB_NONE: not a DSR packet for this node (nothing changed); NP_LB_LOCAL:
+ * *pkt is the inner packet, rewritten, for the local endpoint; else a drop
+ * reason (the packet was for us but is no good).
+ */
+static __noinline __u32 np_dsr_rx(struct np_ctx *ctx, struct np_pkt *pkt)
+{
+	struct __sk_buff *skb = ctx->raw;
+	struct np_lb_scratch *s;
+	struct np_ct_entry *e;
+	struct np_svc *svc;
+	__u32 zero = 0, v;
+	__be32 be;
+	__u64 now;
+	__u8 tflags;
+
+	if (!np_dsr_is_ipip(pkt) || (pkt->flags & NP_PKT_F_FRAG) ||
+	    pkt->l4_off != ETH_HLEN + NP_DSR_HLEN)
+		return NP_LB_NONE;
+	if (!np_ep_by_daddr(pkt))
+		return NP_LB_NONE;
+	s = bpf_map_lookup_elem(&np_lb_scratch, &zero);
+	if (!s)
+		return NP_LB_NONE;
+	be = pkt->daddr.v4;
+
+	if (bpf_skb_adjust_room(skb, -NP_DSR_HLEN, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_DECAP_L3_IPV4))
+		return NP_DROP_L2_TRUNC;
+	np_ctx_reload_skb(ctx, skb);
+	v = np_dsr_parse_inner(ctx, pkt);
+	if (v)
+		return v;
+	svc = np_dsr_svc(pkt);
+	if (!svc || !(svc->flags & NP_SVC_F_DSR))
+		return NP_DROP_NO_BACKEND;
+	now = bpf_ktime_get_ns();
+	tflags = np_tcp_flags(ctx, pkt);
+
+	/* REV: endpoint:port -> client, as the endpoint answers. */
+	__builtin_memset(&s->k, 0, sizeof(s->k));
+	s->k.family = NP_AF_INET;
+	s->k.proto = pkt->l4_proto;
+	s->k.dir = NP_CT_DIR_REV;
+	s->k.sport = pkt->dport;
+	s->k.dport = pkt->sport;
+	__builtin_memcpy(s->k.saddr, &be, 4);
+	__builtin_memcpy(s->k.daddr, &pkt->saddr.v4, 4);
+	e = np_ct_lookup(&s->k, now);
+	if (e && np_tcp_is_syn(tflags) && e->state >= NP_CT_CLOSING)
+		e = (void *)0;
+	if (e) {
+		np_ct_track(e, pkt->l4_proto, tflags, 0, now);
+		np_count(ctx, NP_STAT_LB_CT_HIT);
+	} else {
+		__builtin_memset(&s->e, 0, sizeof(s->e));
+		s->e.last_ns = now;
+		s->e.svc_id = svc->id;
+		s->e.state = NP_CT_NEW;
+		s->e.flags = NP_CT_F_DSR | NP_CT_F_LOCAL_BE;
+		s->e.nat_port = pkt->dport;
+		__builtin_memcpy(s->e.nat_addr, &pkt->daddr.v4, 4);
+		bpf_map_update_elem(&np_ct, &s->k, &s->e, BPF_ANY);
+		np_count(ctx, NP_STAT_LB_NEW);
+	}
+	np_svc_count(ctx, svc->id);
+	if (np_nat_rewrite(ctx, pkt, NP_NAT_DST, (const __u8 *)&be, pkt->dport))
+		return NP_DROP_L2_TRUNC;
+	return NP_LB_LOCAL;
+}
+
+#endif /* NP_BPF_XDP */
+
+#endif /* NP_DSR_H */
