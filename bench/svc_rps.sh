@@ -84,6 +84,18 @@ done
 "$NP_BIN" lab up --name "$LK" --pod-dev none >"$tmp/lk.up" 2>&1 ||
 	die "lab up $LK: $(tail -3 "$tmp/lk.up")"
 
+# The client's ephemeral ports: in the `cc` shape the side that closes first keeps
+# the TIME_WAIT (60 s), and connect() cannot take a port in TIME_WAIT towards the
+# same address unless tcp_tw_reuse is 1 (the default 2 is loopback only). When the
+# client wins the close race (a fast reply path: the FIN reaches the server before
+# nginx closes), ~14k TIME_WAITs fill the half of 32768-60999 that connect() prefers,
+# every connect() then scans the range and a run collapses to a few hundred req/s:
+# that measures the client, not the path. Both labs' clients reuse such ports.
+for l in "${LABS[@]}"; do
+	ip netns exec "$l-client1" sysctl -qw net.ipv4.tcp_tw_reuse=1 ||
+		die "tcp_tw_reuse in $l-client1 refused"
+done
+
 # servers LAB: nginx on :8080 and :8081 in node1's two pods of LAB (bounded: 20 minutes).
 servers() {
 	local l=$1 k ns ip d i

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "netns.h"
 #include "nl.h"
+#include "record.h"
 
 #define LINK_FROM "link_from"
 #define LINK_NK_PRIMARY "link_nk_primary"
@@ -507,34 +508,14 @@ static int ep_path(const struct np_node *n, const char *name, const char *file, 
 	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
 }
 
-static void addrs_json(struct json_object *o, const struct np_ep_addrs *ip)
-{
-	char txt[INET6_ADDRSTRLEN];
-
-	if (ip->has4) {
-		inet_ntop(AF_INET, &ip->ip4, txt, sizeof(txt));
-		json_object_object_add(o, "ipv4", json_object_new_string(txt));
-	} else {
-		json_object_object_add(o, "ipv4", NULL);
-	}
-	if (ip->has6) {
-		inet_ntop(AF_INET6, &ip->ip6, txt, sizeof(txt));
-		json_object_object_add(o, "ipv6", json_object_new_string(txt));
-	} else {
-		json_object_object_add(o, "ipv6", NULL);
-	}
-}
-
-/* The metadata as a symlink: bpffs holds no regular files. */
-static int meta_write(const struct np_node *n, const struct np_ep_info *e)
+struct json_object *np_ep_info_json(const struct np_ep_info *e)
 {
 	struct json_object *o = json_object_new_object();
-	char path[PATH_MAX];
-	int err;
+	char txt[INET6_ADDRSTRLEN];
 
 	json_object_object_add(o, "name", json_object_new_string(e->name));
-	json_object_object_add(o, "netns", json_object_new_string(e->netns));
 	json_object_object_add(o, "id", json_object_new_int64(e->id));
+	json_object_object_add(o, "netns", json_object_new_string(e->netns));
 	json_object_object_add(o, "dev", json_object_new_string(np_ep_kind_name(e->kind)));
 	json_object_object_add(
 		o, "netkit_mode",
@@ -542,67 +523,60 @@ static int meta_write(const struct np_node *n, const struct np_ep_info *e)
 			? json_object_new_string(e->nk_mode == NP_NK_MODE_L2 ? "l2" : "l3")
 			: NULL);
 	json_object_object_add(o, "host_ifindex", json_object_new_int64(e->host_ifindex));
-	addrs_json(o, &e->ip);
+	json_object_object_add(o, "ipv4",
+			       e->ip.has4 ? json_object_new_string(inet_ntop(AF_INET, &e->ip.ip4,
+									     txt, sizeof(txt)))
+					  : NULL);
+	json_object_object_add(o, "ipv6",
+			       e->ip.has6 ? json_object_new_string(inet_ntop(AF_INET6, &e->ip.ip6,
+									     txt, sizeof(txt)))
+					  : NULL);
+	return o;
+}
+
+/* The metadata as a symlink: bpffs holds no regular files. */
+static int meta_write(const struct np_node *n, const struct np_ep_info *e)
+{
+	struct json_object *o = np_ep_info_json(e);
+	char path[PATH_MAX];
+	int err;
+
 	err = ep_path(n, e->name, META, path, sizeof(path));
-	if (!err && symlink(json_object_to_json_string_ext(
-				    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-			    path))
-		err = -errno;
 	if (err)
 		np_err("write endpoint metadata %s: %s", path, strerror(-err));
+	else
+		err = np_record_write(path, o, false, "endpoint metadata");
 	json_object_put(o);
 	return err;
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static long long jint(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return -1;
-	return json_object_get_int64(v);
 }
 
 /* Read <pin_dir>/ep/<name>/meta into e (name, netns, id, kind, mode, ifindex, ips). */
 static int meta_read(const struct np_node *n, const char *name, struct np_ep_info *e)
 {
-	char path[PATH_MAX], txt[1024];
+	char path[PATH_MAX];
 	struct json_object *o;
 	const char *s;
-	ssize_t len;
-	int err = 0;
+	int err;
 
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	if (ep_path(n, name, META, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	len = readlink(path, txt, sizeof(txt) - 1);
-	if (len < 0)
-		return -errno;
-	txt[len] = '\0';
-	o = json_tokener_parse(txt);
-	if (!o)
-		return -EBADMSG;
-	if ((s = jstr(o, "netns")))
+	err = np_record_read(path, &o);
+	if (err)
+		return err;
+	if ((s = np_record_str(o, "netns")))
 		snprintf(e->netns, sizeof(e->netns), "%s", s);
-	e->id = jint(o, "id") > 0 ? (__u32)jint(o, "id") : 0;
-	s = jstr(o, "dev");
+	e->id = np_record_int(o, "id") > 0 ? (__u32)np_record_int(o, "id") : 0;
+	s = np_record_str(o, "dev");
 	e->kind = s && !strcmp(s, "netkit") ? NP_EP_KIND_NETKIT : NP_EP_KIND_VETH;
-	s = jstr(o, "netkit_mode");
+	s = np_record_str(o, "netkit_mode");
 	e->nk_mode = !s ? NP_NK_MODE_NONE : !strcmp(s, "l2") ? NP_NK_MODE_L2 : NP_NK_MODE_L3;
-	e->host_ifindex = jint(o, "host_ifindex") > 0 ? (int)jint(o, "host_ifindex") : 0;
-	if ((s = jstr(o, "ipv4")) && inet_pton(AF_INET, s, &e->ip.ip4) == 1)
+	e->host_ifindex =
+		np_record_int(o, "host_ifindex") > 0 ? (int)np_record_int(o, "host_ifindex") : 0;
+	if ((s = np_record_str(o, "ipv4")) && inet_pton(AF_INET, s, &e->ip.ip4) == 1)
 		e->ip.has4 = true;
-	if ((s = jstr(o, "ipv6")) && inet_pton(AF_INET6, s, &e->ip.ip6) == 1)
+	if ((s = np_record_str(o, "ipv6")) && inet_pton(AF_INET6, s, &e->ip.ip6) == 1)
 		e->ip.has6 = true;
 	if (!e->id || !e->host_ifindex)
 		err = -EBADMSG;

@@ -129,6 +129,14 @@ struct np_ep_info {
 	struct np_ep_stats stats; /* summed over CPUs */
 };
 
+struct json_object;
+/*
+ * e as JSON without its stats: name, id, netns, dev, netkit_mode (null for
+ * veth), host_ifindex, ipv4, ipv6 (null when absent). The endpoint's record
+ * and `endpoint list --json` both start from it.
+ */
+struct json_object *np_ep_info_json(const struct np_ep_info *e);
+
 /*
  * Validate everything, then create, register and attach (see the top of
  * this file). On failure nothing is left. -EINVAL/-ERANGE/-EEXIST/-ENOENT

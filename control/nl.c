@@ -188,26 +188,6 @@ static struct nlmsghdr *link_msg(char *buf, int type, unsigned int flags, struct
 	return nlh;
 }
 
-int np_nl_link_index(const char *ifname)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nl_reply r = { 0 };
-	struct ifinfomsg *ifi;
-	struct nlmsghdr *nlh;
-	int err;
-
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	nlh = link_msg(buf, RTM_GETLINK, 0, &ifi);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
-	/* Keep the answer small: no stats, no VF info. */
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	err = nl_talk(nlh, &r);
-	if (err)
-		return err;
-	return r.ifindex > 0 ? r.ifindex : -ENODEV;
-}
-
 int np_nl_link_get(const char *ifname, struct np_nl_link *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -221,6 +201,7 @@ int np_nl_link_get(const char *ifname, struct np_nl_link *out)
 		return -EINVAL;
 	nlh = link_msg(buf, RTM_GETLINK, 0, &ifi);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	/* Keep the answer small: no stats, no VF info. */
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	err = nl_talk(nlh, &r);
 	if (err)
@@ -232,6 +213,14 @@ int np_nl_link_get(const char *ifname, struct np_nl_link *out)
 	out->has_mac = r.has_mac;
 	memcpy(out->mac, r.mac, sizeof(out->mac));
 	return 0;
+}
+
+int np_nl_link_index(const char *ifname)
+{
+	struct np_nl_link l;
+	int err = np_nl_link_get(ifname, &l);
+
+	return err ? err : l.ifindex;
 }
 
 int np_nl_netkit_add(const char *name, const char *peer, int peer_netns_fd, bool l2)

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "maglev.h"
+#include "record.h"
 #include "service.h"
 #include "stats.h"
 
@@ -1079,41 +1080,6 @@ out:
 
 /* ---- records ------------------------------------------------------------- */
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static long long jint(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return -1;
-	return json_object_get_int64(v);
-}
-
-/* Replace symlink path by one whose target is the JSON text of o. */
-static int put_link(const char *path, struct json_object *o)
-{
-	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								    JSON_C_TO_STRING_NOSLASHESCAPE);
-	int err = 0;
-
-	/* bpffs refuses rename(): replace under the node lock instead */
-	if (unlink(path) && errno != ENOENT)
-		err = -errno;
-	else if (symlink(txt, path))
-		err = -errno;
-	if (err)
-		np_err("write service record %s: %s", path, strerror(-err));
-	return err;
-}
-
 static int be_record_write(const struct np_node *n, const struct np_svc_spec *s,
 			   const struct np_svc_backend *b)
 {
@@ -1128,7 +1094,7 @@ static int be_record_write(const struct np_node *n, const struct np_svc_spec *s,
 	snprintf(file, sizeof(file), BE_PREFIX "%u", b->id);
 	err = svc_dir(n, s->name, file, path, sizeof(path));
 	if (!err)
-		err = put_link(path, o);
+		err = np_record_write(path, o, true, "service record"); /* under the node lock */
 	json_object_put(o);
 	return err;
 }
@@ -1156,21 +1122,9 @@ static int meta_write(const struct np_node *n, const struct np_svc_spec *s)
 	json_object_object_add(o, "source_ranges", src);
 	err = svc_dir(n, s->name, META, path, sizeof(path));
 	if (!err)
-		err = put_link(path, o);
+		err = np_record_write(path, o, true, "service record"); /* under the node lock */
 	json_object_put(o);
 	return err;
-}
-
-static int read_link_json(const char *path, struct json_object **out)
-{
-	char txt[PATH_MAX];
-	ssize_t len = readlink(path, txt, sizeof(txt) - 1);
-
-	if (len < 0)
-		return -errno;
-	txt[len] = '\0';
-	*out = json_tokener_parse(txt);
-	return *out ? 0 : -EBADMSG;
 }
 
 static int cmp_be_id(const void *a, const void *b)
@@ -1197,22 +1151,22 @@ static int record_read(const struct np_node *n, const char *name, int be_fd, str
 	if ((err = svc_dir(n, name, NULL, dir, sizeof(dir))) ||
 	    (err = svc_dir(n, name, META, path, sizeof(path))))
 		return err;
-	err = read_link_json(path, &o);
+	err = np_record_read(path, &o);
 	if (err)
 		return err;
 	err = -EBADMSG;
-	s->id = jint(o, "id") > 0 ? (__u32)jint(o, "id") : 0;
-	if (!s->id || !(t = jstr(o, "vip")) ||
+	s->id = np_record_int(o, "id") > 0 ? (__u32)np_record_int(o, "id") : 0;
+	if (!s->id || !(t = np_record_str(o, "vip")) ||
 	    np_svc_parse_vip(t, &s->vip, &s->proto, e2, sizeof(e2)))
 		goto out;
-	if (!(t = jstr(o, "type")) || np_svc_parse_type(t, &s->type, e2, sizeof(e2)))
+	if (!(t = np_record_str(o, "type")) || np_svc_parse_type(t, &s->type, e2, sizeof(e2)))
 		goto out;
-	if (!(t = jstr(o, "algo")) || np_svc_parse_algo(t, &s->algo, e2, sizeof(e2)))
+	if (!(t = np_record_str(o, "algo")) || np_svc_parse_algo(t, &s->algo, e2, sizeof(e2)))
 		goto out;
-	if ((t = jstr(o, "mode")) && !np_svc_parse_mode(t, &v, e2, sizeof(e2)))
+	if ((t = np_record_str(o, "mode")) && !np_svc_parse_mode(t, &v, e2, sizeof(e2)))
 		s->mode = v;
-	s->affinity_s = jint(o, "affinity") > 0 ? (__u32)jint(o, "affinity") : 0;
-	s->etp_local = (t = jstr(o, "etp")) && !strcmp(t, "local");
+	s->affinity_s = np_record_int(o, "affinity") > 0 ? (__u32)np_record_int(o, "affinity") : 0;
+	s->etp_local = (t = np_record_str(o, "etp")) && !strcmp(t, "local");
 	s->scope = s->type == NP_SVC_T_NODEPORT ? NP_SVC_SCOPE_NODEPORT : NP_SVC_SCOPE_VIP;
 	if (json_object_object_get_ex(o, "source_ranges", &arr) &&
 	    json_object_is_type(arr, json_type_array)) {
@@ -1243,7 +1197,7 @@ static int record_read(const struct np_node *n, const char *name, int be_fd, str
 		if (*end || !id || id >= NP_BACKEND_MAX)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
-		    read_link_json(path, &o))
+		    np_record_read(path, &o))
 			continue;
 		if (s->n_be == cap) {
 			size_t nc = cap ? 2 * cap : 16;
@@ -1258,14 +1212,15 @@ static int record_read(const struct np_node *n, const char *name, int be_fd, str
 		}
 		b = &s->be[s->n_be];
 		memset(b, 0, sizeof(*b));
-		if (!(t = jstr(o, "addr")) || parse_hostport("backend", t, &b->a, e2, sizeof(e2))) {
+		if (!(t = np_record_str(o, "addr")) ||
+		    parse_hostport("backend", t, &b->a, e2, sizeof(e2))) {
 			json_object_put(o);
 			o = NULL;
 			continue;
 		}
 		b->id = (__u32)id;
-		b->weight = jint(o, "weight") > 0 ? (__u32)jint(o, "weight") : 1;
-		if ((t = jstr(o, "state")) && !np_svc_parse_state(t, &v, e2, sizeof(e2)))
+		b->weight = np_record_int(o, "weight") > 0 ? (__u32)np_record_int(o, "weight") : 1;
+		if ((t = np_record_str(o, "state")) && !np_svc_parse_state(t, &v, e2, sizeof(e2)))
 			b->state = v;
 		json_object_put(o);
 		o = NULL;

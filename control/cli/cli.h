@@ -3,10 +3,14 @@
 #ifndef NP_CLI_H
 #define NP_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 /* Exit statuses. */
 #define NP_EXIT_OK 0
 #define NP_EXIT_FAIL 1	/* the request was understood and rejected, or failed */
 #define NP_EXIT_USAGE 2 /* the request itself is malformed */
+#define NP_GO_ON (-1)	/* np_cli_json_opts(): parsed, the handler goes on */
 
 struct np_cli {
 	const char *node; /* --node NS, or NULL for the host itself */
@@ -39,5 +43,13 @@ int np_cmd_backend(struct np_cli *cli, int argc, char **argv);
 int np_usage_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report a rejected/failed request; returns NP_EXIT_FAIL. */
 int np_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Parse the options of a command whose only options are --json and -h/--help
+ * and that takes no operands: sets *json. Returns NP_GO_ON to go on, or the
+ * status for the handler to return: NP_EXIT_OK after -h printed help(stdout),
+ * NP_EXIT_USAGE (reported as for cmd).
+ */
+int np_cli_json_opts(const char *cmd, int argc, char **argv, void (*help)(FILE *f), bool *json);
 
 #endif /* NP_CLI_H */

@@ -187,22 +187,8 @@ static int cmd_del(struct np_cli *cli, int argc, char **argv)
 
 static struct json_object *info_json(const struct np_ep_info *e)
 {
-	char v4[INET6_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = np_ep_info_json(e);
 
-	addrs_text(&e->ip, v4, v6);
-	json_object_object_add(o, "name", json_object_new_string(e->name));
-	json_object_object_add(o, "id", json_object_new_int64(e->id));
-	json_object_object_add(o, "netns", json_object_new_string(e->netns));
-	json_object_object_add(o, "dev", json_object_new_string(np_ep_kind_name(e->kind)));
-	json_object_object_add(
-		o, "netkit_mode",
-		e->kind == NP_EP_KIND_NETKIT
-			? json_object_new_string(e->nk_mode == NP_NK_MODE_L2 ? "l2" : "l3")
-			: NULL);
-	json_object_object_add(o, "host_ifindex", json_object_new_int64(e->host_ifindex));
-	json_object_object_add(o, "ipv4", e->ip.has4 ? json_object_new_string(v4) : NULL);
-	json_object_object_add(o, "ipv6", e->ip.has6 ? json_object_new_string(v6) : NULL);
 	json_object_object_add(o, "rx_packets",
 			       json_object_new_int64((int64_t)e->stats.rx_packets));
 	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)e->stats.rx_bytes));

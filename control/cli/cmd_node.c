@@ -204,35 +204,24 @@ int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 
 /* ---- status ------------------------------------------------------------ */
 
+static void status_usage(FILE *f)
+{
+	fprintf(f, "usage: nodepath [--node NS] status [--json]\n\n"
+		   "What is attached on the node's uplink, in which mode, and where\n"
+		   "its state is pinned.\n");
+}
+
 int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	char range[2 * NP_CIDR_STRLEN + 2];
 	struct np_dp_status st;
 	bool json = false;
 	struct np_node n;
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("usage: nodepath [--node NS] status [--json]\n\n"
-			       "What is attached on the node's uplink, in which mode, and where\n"
-			       "its state is pinned.\n");
-			return NP_EXIT_OK;
-		default:
-			return np_usage_err("status", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return np_usage_err("status", "unexpected argument \"%s\"", argv[optind]);
+	ret = np_cli_json_opts("status", argc, argv, status_usage, &json);
+	if (ret != NP_GO_ON)
+		return ret;
 	if (np_node_open(cli->node, 0, &n))
 		return NP_EXIT_FAIL;
 	ret = np_dp_status(&n, &st);

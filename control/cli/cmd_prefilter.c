@@ -35,6 +35,17 @@ static void pf_usage(FILE *f)
 		NP_PF_RATE_MAX, NP_PF_BURST_MAX);
 }
 
+/* add and del take exactly one operand after their options. 0 or NP_EXIT_USAGE. */
+static int one_cidr_operand(const char *cmd, int argc, char **argv)
+{
+	if (optind >= argc)
+		return np_usage_err(cmd, "which prefix? (CIDR, e.g. 198.18.0.0/24)");
+	if (optind + 1 < argc)
+		return np_usage_err(cmd, "unexpected argument \"%s\" (one CIDR per call)",
+				    argv[optind + 1]);
+	return 0;
+}
+
 static int parse_cidr_arg(const char *cmd, const char *s, struct np_cidr *c)
 {
 	char err[512];
@@ -92,11 +103,9 @@ static int pf_add(struct np_cli *cli, int argc, char **argv)
 			return np_usage_err(cmd, "unknown option");
 		}
 	}
-	if (optind >= argc)
-		return np_usage_err(cmd, "which prefix? (CIDR, e.g. 198.18.0.0/24)");
-	if (optind + 1 < argc)
-		return np_usage_err(cmd, "unexpected argument \"%s\" (one CIDR per call)",
-				    argv[optind + 1]);
+	ret = one_cidr_operand(cmd, argc, argv);
+	if (ret)
+		return ret;
 	if (have_burst && !req.rate_pps)
 		return np_usage_err(cmd, "--burst needs --rate; nothing was changed");
 	ret = parse_cidr_arg(cmd, argv[optind], &req.cidr);
@@ -147,10 +156,9 @@ static int pf_del(struct np_cli *cli, int argc, char **argv)
 			return np_usage_err(cmd, "unknown option");
 		}
 	}
-	if (optind >= argc)
-		return np_usage_err(cmd, "which prefix? (CIDR, e.g. 198.18.0.0/24)");
-	if (optind + 1 < argc)
-		return np_usage_err(cmd, "unexpected argument \"%s\"", argv[optind + 1]);
+	ret = one_cidr_operand(cmd, argc, argv);
+	if (ret)
+		return ret;
 	ret = parse_cidr_arg(cmd, argv[optind], &cidr);
 	if (ret)
 		return ret;
@@ -167,33 +175,16 @@ static int pf_del(struct np_cli *cli, int argc, char **argv)
 
 static int pf_list(struct np_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *cmd = "prefilter list";
 	struct np_pf_entry *v = NULL;
 	char txt[NP_CIDR_STRLEN], act[96];
 	bool json = false;
 	struct np_node n;
 	size_t cnt = 0;
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			pf_usage(stdout);
-			return NP_EXIT_OK;
-		default:
-			return np_usage_err(cmd, "unknown option");
-		}
-	}
-	if (optind < argc)
-		return np_usage_err(cmd, "unexpected argument \"%s\"", argv[optind]);
+	ret = np_cli_json_opts("prefilter list", argc, argv, pf_usage, &json);
+	if (ret != NP_GO_ON)
+		return ret;
 	if (np_node_open(cli->node, 0, &n))
 		return NP_EXIT_FAIL;
 	ret = np_pf_list(&n, &v, &cnt);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* nodepath stats */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,36 +12,25 @@
 #include "node.h"
 #include "stats.h"
 
+static void stats_usage(FILE *f)
+{
+	fprintf(f, "usage: nodepath [--node NS] stats [--json]\n\n"
+		   "Datapath counters per hook (xdp, tc_uplink_in), summed over CPUs:\n"
+		   "outcomes (rx, pass, skipped, judged, ...) and drops by reason.\n"
+		   "Text shows the non-zero ones; --json shows all (packets).\n");
+}
+
 int np_cmd_stats(struct np_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct np_counter *s;
 	__u64 drops_total = 0;
 	bool json = false;
 	struct np_node n;
-	int c, fd, ret;
+	int fd, ret;
 
-	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("usage: nodepath [--node NS] stats [--json]\n\n"
-			       "Datapath counters per hook (xdp, tc_uplink_in), summed over CPUs:\n"
-			       "outcomes (rx, pass, skipped, judged, ...) and drops by reason.\n"
-			       "Text shows the non-zero ones; --json shows all (packets).\n");
-			return NP_EXIT_OK;
-		default:
-			return np_usage_err("stats", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return np_usage_err("stats", "unexpected argument \"%s\"", argv[optind]);
+	ret = np_cli_json_opts("stats", argc, argv, stats_usage, &json);
+	if (ret != NP_GO_ON)
+		return ret;
 	if (np_node_open(cli->node, 0, &n))
 		return NP_EXIT_FAIL;
 	fd = n.pin_exists ? np_node_map_open(&n, NP_MAP_STATS) : -ENOENT;

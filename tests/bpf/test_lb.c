@@ -76,7 +76,9 @@
 #define VIP6_REMOTE "fd00:18:100::11"
 #define VIP_DSR "198.18.100.20"
 
+#define TCP_FIN 0x01
 #define TCP_SYN 0x02
+#define TCP_RST 0x04
 #define TCP_ACK 0x10
 #define TCP_SYNACK 0x12
 
@@ -1046,6 +1048,236 @@ static void pod_reply_local(void **state)
 	});
 }
 
+/* ---- flows whose two CT entries went apart ------------------------------------------- */
+
+static void ct_key_of(const struct spec *s, __u8 dir, struct np_ct_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = (__u8)family_of(s->saddr);
+	k->proto = s->proto;
+	k->dir = dir;
+	k->sport = htons(s->sport);
+	k->dport = htons(s->dport);
+	addr_bytes(s->saddr, k->saddr);
+	addr_bytes(s->daddr, k->daddr);
+}
+
+/* Make the entry of s in direction dir look secs seconds old. */
+static void ct_age(const struct spec *s, __u8 dir, int secs)
+{
+	struct np_ct_entry e;
+	struct np_ct_key k;
+	struct timespec ts;
+
+	ct_key_of(s, dir, &k);
+	assert_int_equal(bpf_map_lookup_elem(env.ct_fd, &k, &e), 0);
+	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	e.last_ns =
+		(__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec - (__u64)secs * 1000000000ULL;
+	assert_int_equal(bpf_map_update_elem(env.ct_fd, &k, &e, BPF_EXIST), 0);
+}
+
+static void ct_del(const struct spec *s, __u8 dir)
+{
+	struct np_ct_key k;
+
+	ct_key_of(s, dir, &k);
+	assert_int_equal(bpf_map_delete_elem(env.ct_fd, &k), 0);
+}
+
+/* pod1's packet to the client through np_pod_from: source back to the VIP. */
+static void assert_pod1_revnat(uint8_t flags)
+{
+	struct spec reply = SPEC(P_TCP, POD1_4, CLIENT4, 8080, 40000, flags), want;
+	struct out o;
+	__u64 n0 = stat_of(NP_HOOK_TC_POD_FROM, NP_STAT_LB_REVNAT);
+
+	reply.dmac = pod1_host;
+	reply.smac = pod1_mac;
+	run_pod(env.pod1, &reply, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT);
+	want = reply;
+	want.saddr = VIP_LOCAL;
+	want.sport = 80;
+	want.ttl = 63;
+	assert_frame(&o, &want);
+	assert_int_equal(stat_of(NP_HOOK_TC_POD_FROM, NP_STAT_LB_REVNAT), n0 + 1);
+}
+
+/*
+ * The client's port comes round again: pod1 had reset the old connection
+ * (REV CLOSED, and FWD with it), the REV entry timed out since; the new
+ * SYN on the tuple is a new flow (both entries NEW again) and pod1's
+ * SYN-ACK is reverse-NATed. Before, the RST left FWD ESTABLISHED, the SYN
+ * was a CT hit and the SYN-ACK left with pod1's address.
+ */
+static void syn_reuses_closed_tuple(void **state)
+{
+	static const struct spec rev = SPEC(P_TCP, POD1_4, CLIENT4, 8080, 40000, 0);
+
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec ack = c_local, want = c_local;
+		struct np_ct_entry e;
+		struct out o;
+		__u64 n0;
+
+		run_up(r, &c_local, &o);
+		assert_pod1_revnat(TCP_SYNACK);
+		ack.tcp_flags = TCP_ACK;
+		run_up(r, &ack, &o);
+		assert_int_equal(ct_get(&c_local, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.state, NP_CT_ESTABLISHED);
+		/* pod1 resets: both directions are CLOSED. */
+		assert_pod1_revnat(TCP_RST | TCP_ACK);
+		assert_int_equal(ct_get(&c_local, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.state, NP_CT_CLOSED);
+		assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e), 0);
+		assert_int_equal(e.state, NP_CT_CLOSED);
+		ct_age(&rev, NP_CT_DIR_REV, 11);
+
+		n0 = stat_of(hook_of(r), NP_STAT_LB_NEW);
+		run_up(r, &c_local, &o);
+		want.daddr = POD1_4;
+		want.dport = 8080;
+		assert_local(r, &o, want, pod1_mac, pod1_host);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_NEW), n0 + 1);
+		assert_int_equal(ct_get(&c_local, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.state, NP_CT_NEW);
+		assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e), 0);
+		assert_int_equal(e.state, NP_CT_NEW);
+		assert_pod1_revnat(TCP_SYNACK);
+	});
+}
+
+/* Both entries CLOSED (FINs) and still live: a SYN starts a new flow too. */
+static void syn_after_fins(void **state)
+{
+	static const struct spec rev = SPEC(P_TCP, POD1_4, CLIENT4, 8080, 40000, 0);
+
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec fin = c_local;
+		struct np_ct_entry e;
+		struct out o;
+		__u64 n0;
+
+		run_up(r, &c_local, &o);
+		assert_pod1_revnat(TCP_SYNACK);
+		assert_pod1_revnat(TCP_FIN | TCP_ACK);
+		assert_int_equal(ct_get(&c_local, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.state, NP_CT_CLOSING);
+		fin.tcp_flags = TCP_FIN | TCP_ACK;
+		run_up(r, &fin, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		/* A RST after the FINs: CLOSED, on both sides. */
+		fin.tcp_flags = TCP_RST;
+		run_up(r, &fin, &o);
+		assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e), 0);
+		assert_int_equal(e.state, NP_CT_CLOSED);
+
+		n0 = stat_of(hook_of(r), NP_STAT_LB_NEW);
+		run_up(r, &c_local, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_NEW), n0 + 1);
+		assert_int_equal(ct_get(&c_local, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.state, NP_CT_NEW);
+		assert_int_equal(e.backend_id, BE_POD1);
+		assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e), 0);
+		assert_int_equal(e.state, NP_CT_NEW);
+		assert_pod1_revnat(TCP_SYNACK);
+	});
+}
+
+/*
+ * The LRU evicted the REV entry of a live flow: the client's next packet
+ * (a FWD hit) writes it again and pod1's answer is reverse-NATed. And the
+ * other way round: a REV hit writes a missing FWD entry again.
+ */
+static void fwd_hit_recreates_rev(void **state)
+{
+	static const struct spec rev = SPEC(P_TCP, POD1_4, CLIENT4, 8080, 40000, 0);
+
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct np_ct_entry e, e0;
+		struct spec ack = c_local;
+		struct out o;
+
+		run_up(r, &c_local, &o);
+		assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e0), 0);
+		ct_del(&rev, NP_CT_DIR_REV);
+		ack.tcp_flags = TCP_ACK;
+		run_up(r, &ack, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e), 0);
+		assert_int_equal(e.state, NP_CT_ESTABLISHED);
+		assert_int_equal(ntohs(e.nat_port), 80);
+		e.last_ns = e0.last_ns = 0;
+		e0.state = NP_CT_ESTABLISHED;
+		assert_memory_equal(&e, &e0, sizeof(e));
+		assert_pod1_revnat(TCP_ACK);
+
+		assert_int_equal(ct_get(&c_local, NP_CT_DIR_FWD, &e0), 0);
+		ct_del(&c_local, NP_CT_DIR_FWD);
+		assert_pod1_revnat(TCP_ACK);
+		assert_int_equal(ct_get(&c_local, NP_CT_DIR_FWD, &e), 0);
+		e.last_ns = e0.last_ns = 0;
+		assert_memory_equal(&e, &e0, sizeof(e));
+	});
+}
+
+/* The same with SNAT (a remote backend): REV is keyed by the node's port. */
+static void fwd_hit_recreates_rev_snat(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec reply = SPEC(P_TCP, NODE2_4, NODE4, 8080, 0, TCP_ACK), want;
+		struct spec ack = c_remote;
+		struct np_ct_entry e, e0;
+		struct out o;
+
+		run_up(r, &c_remote, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		reply.dport = out_sport(o.buf);
+		reply.smac = node2_mac;
+		assert_int_equal(ct_get(&reply, NP_CT_DIR_REV, &e0), 0);
+		ct_del(&reply, NP_CT_DIR_REV);
+		ack.tcp_flags = TCP_ACK;
+		run_up(r, &ack, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		assert_int_equal(out_sport(o.buf), reply.dport);
+		assert_int_equal(ct_get(&reply, NP_CT_DIR_REV, &e), 0);
+		e.last_ns = e0.last_ns = 0;
+		e0.state = NP_CT_ESTABLISHED;
+		assert_memory_equal(&e, &e0, sizeof(e));
+
+		run_up(r, &reply, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		want = reply;
+		want.saddr = VIP_REMOTE;
+		want.sport = 80;
+		want.daddr = CLIENT4;
+		want.dport = 40000;
+		want.ttl = 63;
+		want.dmac = client_mac;
+		want.smac = env.up0_mac;
+		assert_frame(&o, &want);
+
+		assert_int_equal(ct_get(&c_remote, NP_CT_DIR_FWD, &e0), 0);
+		ct_del(&c_remote, NP_CT_DIR_FWD);
+		run_up(r, &reply, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		assert_int_equal(ct_get(&c_remote, NP_CT_DIR_FWD, &e), 0);
+		e.last_ns = e0.last_ns = 0;
+		assert_memory_equal(&e, &e0, sizeof(e));
+	});
+}
+
 static void pod_clusterip_local(void **state)
 {
 	struct spec in = SPEC(P_TCP, POD2_4, VIP_LOCAL, 41000, 80, TCP_SYN), want;
@@ -1947,6 +2179,10 @@ int main(void)
 		cmocka_unit_test(remote_snat),
 		cmocka_unit_test(remote_reply),
 		cmocka_unit_test(pod_reply_local),
+		cmocka_unit_test(syn_reuses_closed_tuple),
+		cmocka_unit_test(syn_after_fins),
+		cmocka_unit_test(fwd_hit_recreates_rev),
+		cmocka_unit_test(fwd_hit_recreates_rev_snat),
 		cmocka_unit_test(pod_clusterip_local),
 		cmocka_unit_test(pod_clusterip_remote),
 		cmocka_unit_test(src_range_refused),

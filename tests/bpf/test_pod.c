@@ -37,7 +37,6 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_link.h>
-#include <linux/neighbour.h>
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
 
@@ -53,6 +52,7 @@
 
 #include "nl.h"
 #include "common/np_bpftest.h"
+#include "common/np_nltest.h"
 #include "common/np_pktb.h"
 
 #define P_TCP 6
@@ -162,60 +162,7 @@ static const char *stat_name(__u32 s)
 	return n ? n : "?";
 }
 
-/* ---- netlink bits nl.h does not have: neighbours, blackhole routes ------- */
-
-static int nl_talk(struct nlmsghdr *nlh)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	unsigned int portid;
-	int ret;
-
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh->nlmsg_seq = (unsigned int)time(NULL);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (ret < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = mnl_cb_run(buf, (size_t)ret, nlh->nlmsg_seq, portid, NULL, NULL);
-	ret = ret < 0 ? -errno : 0;
-out:
-	mnl_socket_close(nl);
-	return ret;
-}
-
-static int nl_neigh_add(int ifindex, int family, const char *addr, const uint8_t *mac)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	unsigned char a[16];
-	struct ndmsg *nd;
-
-	if (inet_pton(family, addr, a) != 1)
-		return -EINVAL;
-	nlh->nlmsg_type = RTM_NEWNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
-	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
-	nd->ndm_family = (__u8)family;
-	nd->ndm_ifindex = ifindex;
-	nd->ndm_state = NUD_PERMANENT;
-	nd->ndm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, a);
-	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
-	return nl_talk(nlh);
-}
+/* ---- netlink bits nl.h does not have: blackhole routes ------------------- */
 
 static int nl_blackhole_add(const char *cidr)
 {
@@ -238,7 +185,7 @@ static int nl_blackhole_add(const char *cidr)
 	rt->rtm_scope = RT_SCOPE_UNIVERSE;
 	rt->rtm_type = RTN_BLACKHOLE;
 	mnl_attr_put(nlh, RTA_DST, p.family == AF_INET ? 4 : 16, p.addr.raw);
-	return nl_talk(nlh);
+	return np_nltest_talk(nlh);
 }
 
 /* ---- environment ------------------------------------------------------------ */
@@ -300,9 +247,9 @@ static int netns_setup(void)
 		err = env.up0 < 0 ? env.up0 : 0;
 	}
 	if (!err)
-		err = nl_neigh_add(env.up0, AF_INET, NH4, nh_mac);
+		err = np_nltest_neigh_add(env.up0, AF_INET, NH4, nh_mac);
 	if (!err)
-		err = nl_neigh_add(env.up0, AF_INET6, NH6, nh_mac);
+		err = np_nltest_neigh_add(env.up0, AF_INET6, NH6, nh_mac);
 	if (!err)
 		err = np_nl_route_add_str("203.0.113.0/24", NH4, "up0");
 	if (!err)

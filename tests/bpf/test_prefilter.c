@@ -8,10 +8,8 @@
  * The two objects are opened with one private pin_root_path, so they share
  * their maps exactly as they do in production.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +21,6 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,13 +29,13 @@
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <nodepath/abi.h>
 
 #include "stats.h"
 
+#include "common/np_bpftest.h"
 #include "common/np_pktb.h"
 
 #define SRC4 "198.18.0.101"
@@ -95,7 +92,6 @@ static struct {
 	int xdp_fd, tc_fd;
 	int stats_fd, v4_fd, v6_fd, hits_fd, tb_fd;
 	int ncpus;
-	char log[1 << 20];
 } env = { .xdp_fd = -1, .tc_fd = -1 };
 
 /* The names `nodepath stats` prints (control/stats.c), for messages. */
@@ -106,154 +102,15 @@ static const char *stat_name(__u32 s)
 	return n ? n : "?";
 }
 
-/* Remove everything pinned under our private directory, then the directory. */
-static void np_test_unpin(void)
-{
-	struct dirent *de;
-	DIR *d;
-
-	if (!env.pin_dir[0])
-		return;
-	d = opendir(env.pin_dir);
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			unlinkat(dirfd(d), de->d_name, 0);
-		}
-		closedir(d);
-	}
-	rmdir(env.pin_dir);
-	env.pin_dir[0] = '\0';
-}
-
 static void np_test_close(void)
 {
-	np_test_unpin();
+	np_bpftest_unpin(env.pin_dir);
+	env.pin_dir[0] = '\0';
 	bpf_object__close(env.tc_obj);
 	bpf_object__close(env.xdp_obj);
 	env.tc_obj = NULL;
 	env.xdp_obj = NULL;
 	env.ready = 0;
-}
-
-/* build/bpf/<name>: under $NP_TOP, else relative to this binary. */
-static int obj_path(char *buf, size_t n, const char *name)
-{
-	const char *top = getenv("NP_TOP");
-	char exe[PATH_MAX];
-	ssize_t l;
-	char *s;
-
-	if (top && *top) {
-		if (snprintf(buf, n, "%s/build/bpf/%s", top, name) >= (int)n)
-			return -ENAMETOOLONG;
-		return 0;
-	}
-	/* <top>/build/tests/bpf/test_prefilter -> <top>/build/bpf/<name> */
-	l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (l < 0)
-		return -errno;
-	exe[l] = '\0';
-	s = strstr(exe, "/tests/bpf/");
-	if (!s)
-		return -ENOENT;
-	*s = '\0';
-	if (snprintf(buf, n, "%s/bpf/%s", exe, name) >= (int)n)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-/* Set cfg.features in the object's .rodata before load. */
-static int set_features(struct bpf_object *obj, __u32 features)
-{
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec, *var;
-	struct bpf_map *rodata = NULL, *m;
-	struct np_cfg *cfg;
-	struct btf *btf;
-	size_t sz;
-	int i, id;
-
-	bpf_object__for_each_map(m, obj)
-	{
-		const char *n = bpf_map__name(m);
-		size_t l = strlen(n);
-
-		if (l >= 7 && !strcmp(n + l - 7, ".rodata"))
-			rodata = m;
-	}
-	btf = bpf_object__btf(obj);
-	if (!rodata || !btf)
-		return -ENOENT;
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (id < 0)
-		return id;
-	sec = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(sec);
-	for (i = 0; i < btf_vlen(sec); i++, vs++) {
-		var = btf__type_by_id(btf, vs->type);
-		if (strcmp(btf__name_by_offset(btf, var->name_off), "cfg"))
-			continue;
-		cfg = (struct np_cfg *)((char *)bpf_map__initial_value(rodata, &sz) + vs->offset);
-		if (vs->offset + sizeof(*cfg) > sz)
-			return -ERANGE;
-		cfg->features = features;
-		return 0;
-	}
-	return -ENOENT;
-}
-
-static struct bpf_object *open_load(const char *name, const char *prog, int *prog_fd)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = env.pin_dir);
-	struct bpf_prog_info info;
-	__u32 info_len = sizeof(info);
-	struct bpf_program *p;
-	struct bpf_object *obj;
-	char path[PATH_MAX];
-	const char *s;
-	int err;
-
-	err = obj_path(path, sizeof(path), name);
-	if (err) {
-		print_error("locate %s: %s\n", name, strerror(-err));
-		return NULL;
-	}
-	obj = bpf_object__open_file(path, &opts);
-	if (!obj) {
-		print_error("open %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	err = set_features(obj, NP_FEAT_PREFILTER | NP_FEAT_META);
-	if (err) {
-		print_error("set cfg.features in %s: %s\n", path, strerror(-err));
-		goto err_close;
-	}
-	p = bpf_object__find_program_by_name(obj, prog);
-	if (!p) {
-		print_error("find program %s in %s\n", prog, path);
-		goto err_close;
-	}
-	env.log[0] = '\0';
-	bpf_program__set_log_buf(p, env.log, sizeof(env.log));
-	bpf_program__set_log_level(p, 4); /* statistics only */
-	err = bpf_object__load(obj);
-	if (err) {
-		print_error("load %s: %s\n", path, strerror(-err));
-		goto err_close;
-	}
-	*prog_fd = bpf_program__fd(p);
-	memset(&info, 0, sizeof(info));
-	bpf_obj_get_info_by_fd(*prog_fd, &info, &info_len);
-	s = strstr(env.log, "processed ");
-	printf("# %s: verifier %.*s; %u xlated insns\n", prog, s ? (int)strcspn(s, "(") - 1 : 4,
-	       s ? s : "n/a", info.xlated_prog_len / 8);
-	return obj;
-
-err_close:
-	bpf_object__close(obj);
-	return NULL;
 }
 
 static int lpm_key(const char *cidr, int *v6, void *key)
@@ -304,20 +161,26 @@ static int group_setup(void **state)
 	if (geteuid() != 0)
 		return 0; /* every test skips, saying why */
 	env.ncpus = libbpf_num_possible_cpus();
-	snprintf(env.pin_dir, sizeof(env.pin_dir), "/sys/fs/bpf/nodepath-test-%d", (int)getpid());
-	if (mkdir(env.pin_dir, 0700) && errno != EEXIST) {
-		print_error("mkdir %s: %s\n", env.pin_dir, strerror(errno));
+	if (np_bpftest_pin_dir(env.pin_dir, sizeof(env.pin_dir), "prefilter")) {
 		env.pin_dir[0] = '\0';
 		return -1;
 	}
 	atexit(np_test_close);
 
-	env.xdp_obj = open_load("np_xdp.bpf.o", "np_xdp_uplink", &env.xdp_fd);
+	env.xdp_obj =
+		np_bpftest_load("np_xdp.bpf.o", env.pin_dir, NP_FEAT_PREFILTER | NP_FEAT_META);
 	if (!env.xdp_obj)
 		goto err;
-	env.tc_obj = open_load("np_netdev.bpf.o", "np_tc_uplink_in", &env.tc_fd);
+	env.tc_obj =
+		np_bpftest_load("np_netdev.bpf.o", env.pin_dir, NP_FEAT_PREFILTER | NP_FEAT_META);
 	if (!env.tc_obj)
 		goto err;
+	env.xdp_fd = np_bpftest_prog_fd(env.xdp_obj, "np_xdp_uplink");
+	env.tc_fd = np_bpftest_prog_fd(env.tc_obj, "np_tc_uplink_in");
+	if (env.xdp_fd < 0 || env.tc_fd < 0) {
+		print_error("find np_xdp_uplink / np_tc_uplink_in in their objects\n");
+		goto err;
+	}
 	env.stats_fd = bpf_object__find_map_fd_by_name(env.xdp_obj, NP_MAP_STATS);
 	env.v4_fd = bpf_object__find_map_fd_by_name(env.xdp_obj, NP_MAP_PF_V4);
 	env.v6_fd = bpf_object__find_map_fd_by_name(env.xdp_obj, NP_MAP_PF_V6);

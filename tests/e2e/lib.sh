@@ -5,6 +5,7 @@
 #   TAP:      tap_plan N; tap_ok DESC; tap_fail DESC [DIAG...]; tap_check DESC CMD...;
 #             tap_skip DESC REASON; tap_diag MSG...; tap_done (prints the summary, returns
 #             1 on any failure; planned tests that never ran are reported as failures)
+#             need_built FILE..., need_tools TOOL... (abort the plan when missing)
 #   CLI:      np ARGS...   ("$NP_BIN" ARGS...), np_rc: status of the last np_capture
 #             np_capture ARGS...  runs np, keeps stdout in $NP_OUT, stderr in $NP_ERR
 #   lab:      e2e_lab_up NAME ARGS... / e2e_node_up NODE ARGS... ; the EXIT/INT/TERM trap
@@ -13,7 +14,8 @@
 #   jobs:     bg_start NAME CMD... (pid in BG_PID), bg_stop PID, bg_wait PID SECS
 #   waiting:  wait_for SECS CMD..., wait_file FILE SECS
 #   JSON:     json_get FILE|- 'EXPR'   (EXPR is Python over `d`, e.g. 'd["hooks"]["xdp"]')
-#   traffic:  udp_probe, tcp_probe, ping_probe (see below)
+#   traffic:  udp_probe, tcp_probe, ping_probe; in a case: ping_req, tcp_req, udp_req
+#   pinned:   prog_links PIN, map_count PIN
 set -u
 
 NP_TOP=${NP_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -92,6 +94,32 @@ tap_done() {
 	done
 	echo "# $TAP_PASS passed, $TAP_FAIL failed, $TAP_SKIP skipped"
 	[ "$TAP_FAIL" -eq 0 ]
+}
+
+# need_built FILE...: abort the plan (every planned test fails, exit 1) unless every
+# FILE is executable. need_tools TOOL...: the same unless every TOOL is on PATH; the
+# message says TOOL $E2E_MISSING (a guest says where instead of scripts/deps.sh).
+E2E_MISSING=${E2E_MISSING:-is not installed (scripts/deps.sh)}
+need_built() {
+	local f
+	for f in "$@"; do
+		if [ ! -x "$f" ]; then
+			TAP_ABORT="$f is not built (make all)"
+			tap_done
+			exit 1
+		fi
+	done
+}
+
+need_tools() {
+	local t
+	for t in "$@"; do
+		if ! command -v "$t" >/dev/null; then
+			TAP_ABORT="$t $E2E_MISSING"
+			tap_done
+			exit 1
+		fi
+	done
 }
 
 # ---- the CLI -----------------------------------------------------------------
@@ -318,9 +346,48 @@ tcp_probe() {
 }
 
 # ping_probe FROM_NS DST: 0 when at least one of 3 echo requests is answered (<= 2 s).
+# A slow (emulated) guest sets E2E_PING_ARGS to other counts and timeouts.
+E2E_PING_ARGS=${E2E_PING_ARGS:--c 3 -i 0.2 -w 2}
 ping_probe() {
-	in_ns "$1" ping -q -c 3 -i 0.2 -w 2 "$2" >/dev/null 2>&1
+	# shellcheck disable=SC2086 # E2E_PING_ARGS is a list of options
+	in_ns "$1" ping -q $E2E_PING_ARGS "$2" >/dev/null 2>&1
 }
+
+# Checks inside a case (case_begin ... case_end), recording a failure each:
+# ping_req FROM_NS DST...: for each DST that does not answer ping_probe;
+# tcp_req FROM_NS TO_NS DST: unless a TCP line gets through (tcp_probe);
+# udp_req FROM_NS TO_NS DST N: unless all N datagrams arrive (udp_probe).
+ping_req() {
+	local from=$1 dst
+	shift
+	for dst in "$@"; do
+		case_req "$from -> $dst: ping not answered" ping_probe "$from" "$dst"
+	done
+}
+
+tcp_req() { case_req "$1 -> $3: TCP (nc) failed" tcp_probe "$1" "$2" "$3"; }
+
+udp_req() {
+	local got
+	got=$(udp_probe "$1" "$2" "$3" "$4")
+	[ "$got" = "$4" ] || case_note "$1 -> $3: UDP $got/$4 received"
+}
+
+# ---- pinned objects ----------------------------------------------------------------
+
+# prog_links PIN: how many bpf links use the pinned program PIN ("?" when none is pinned).
+prog_links() {
+	local id
+	id=$(bpftool prog show pinned "$1" 2>/dev/null | awk -F: 'NR == 1 {print $1}')
+	[ -n "$id" ] || {
+		echo "?"
+		return
+	}
+	bpftool link show 2>/dev/null | grep -cE "prog $id\b"
+}
+
+# map_count PIN: the number of entries of the pinned map PIN ("?" when unreadable).
+map_count() { bpftool map dump pinned "$1" -j 2>/dev/null | json_get - 'len(d) if isinstance(d, list) else "?"'; }
 
 # stat_get NODE HOOK NAME: one counter from `stats --json` (drop reasons live under "drops").
 stat_get() {

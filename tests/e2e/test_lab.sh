@@ -13,18 +13,8 @@ LAB=tl
 
 tap_plan 25
 
-for t in ip ping "$NP_PY"; do
-	if ! command -v "$t" >/dev/null; then
-		TAP_ABORT="$t is not installed (scripts/deps.sh)"
-		tap_done
-		exit 1
-	fi
-done
-if [ ! -x "$NP_BIN" ]; then
-	TAP_ABORT="$NP_BIN is not built (make build/nodepath)"
-	tap_done
-	exit 1
-fi
+need_tools ip ping "$NP_PY"
+need_built "$NP_BIN"
 
 # What the root namespace looks like before; compared at the end.
 root_snapshot() {

@@ -22,20 +22,8 @@ PIN=/sys/fs/bpf/nodepath/$N1
 
 tap_plan 21
 
-for f in "$NP_BIN" "$NP_UDP"; do
-	if [ ! -x "$f" ]; then
-		TAP_ABORT="$f is not built (make all)"
-		tap_done
-		exit 1
-	fi
-done
-for t in nc ping ss bpftool tcpdump iperf3 "$NP_PY"; do
-	if ! command -v "$t" >/dev/null; then
-		TAP_ABORT="$t is not installed (scripts/deps.sh)"
-		tap_done
-		exit 1
-	fi
-done
+need_built "$NP_BIN" "$NP_UDP"
+need_tools nc ping ss bpftool tcpdump iperf3 "$NP_PY"
 
 # The extra namespace goes with the lab (e2e_cleanup keeps the exit status).
 pods_cleanup() {
@@ -68,25 +56,6 @@ ep_shape() {
 
 # ping_ttl NS DST: the ttl= of one echo reply ("" when none).
 ping_ttl() { in_ns "$1" ping -c1 -W2 "$2" 2>/dev/null | sed -n 's/.* ttl=\([0-9]*\).*/\1/p' | head -1; }
-
-# ping_case NS DST...: record a failure for each DST that does not answer.
-ping_req() {
-	local from=$1 dst
-	shift
-	for dst in "$@"; do
-		case_req "$from -> $dst: ping not answered" ping_probe "$from" "$dst"
-	done
-}
-
-# tcp_req FROM TO DST: record a failure unless a TCP line gets through.
-tcp_req() { case_req "$1 -> $3: TCP (nc) failed" tcp_probe "$1" "$2" "$3"; }
-
-# udp_req FROM TO DST N: record a failure unless all N datagrams arrive.
-udp_req() {
-	local got
-	got=$(udp_probe "$1" "$2" "$3" "$4")
-	[ "$got" = "$4" ] || case_note "$1 -> $3: UDP $got/$4 received"
-}
 
 stat0() { stat_get "$@" 2>/dev/null || echo 0; }
 
@@ -313,26 +282,15 @@ fi
 case_end "endpoint add --netns $XNS --ip $XV4,$XV6 --name $XNAME: talks to pod1 (ping v4/v6, TCP), pod2, client1, node2's pod1"
 
 # ---- 19. endpoint del leaves nothing ----------------------------------------------------------------------------------
-# prog_links PIN: how many bpf links use the pinned program PIN.
-prog_links() {
-	local id
-	id=$(bpftool prog show pinned "$1" 2>/dev/null | awk -F: 'NR == 1 {print $1}')
-	[ -n "$id" ] || {
-		echo "?"
-		return
-	}
-	bpftool link show 2>/dev/null | grep -cE "prog $id\b"
-}
-# map_count NAME / map_has NAME BYTES: entries of a pinned map; a key holding BYTES.
-map_count() { bpftool map dump pinned "$PIN/$1" -j 2>/dev/null | json_get - 'len(d) if isinstance(d, list) else "?"'; }
+# map_has_key NAME BYTES: a key of the map pinned as $PIN/NAME holding BYTES.
 map_has_key() {
 	bpftool map dump pinned "$PIN/$1" -j 2>/dev/null | json_get - "any('$2' in ' '.join(x[2:].zfill(2) for x in (e['key'] if isinstance(e['key'], list) else [])) for e in d) if isinstance(d, list) else '?'"
 }
 case_begin
 hidx=$(ip -n "$N1" -o link show "$XNAME" 2>/dev/null | awk -F: '{print $1}')
-l0=$(prog_links "$PIN/prog_pod_from") e0=$(map_count np_endpoints) d0=$(map_count np_ep_devs)
+l0=$(prog_links "$PIN/prog_pod_from") e0=$(map_count "$PIN/np_endpoints") d0=$(map_count "$PIN/np_ep_devs")
 np_capture --node "$N1" endpoint del --name "$XNAME" || case_note "endpoint del $XNAME failed (rc $NP_RC): $NP_ERR"
-l1=$(prog_links "$PIN/prog_pod_from") e1=$(map_count np_endpoints) d1=$(map_count np_ep_devs)
+l1=$(prog_links "$PIN/prog_pod_from") e1=$(map_count "$PIN/np_endpoints") d1=$(map_count "$PIN/np_ep_devs")
 ip -n "$N1" link show "$XNAME" >/dev/null 2>&1 && case_note "host side $XNAME still in $N1"
 x=$(ip -n "$XNS" -o link show | grep -v ': lo:')
 [ -z "$x" ] || case_note "devices left in $XNS: $x"

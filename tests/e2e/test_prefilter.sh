@@ -14,20 +14,8 @@ C1V4=198.18.0.101 C2V4=198.18.0.102 C1V6=fd00:18::101
 
 tap_plan 8
 
-for f in "$NP_BIN" "$NP_UDP"; do
-	if [ ! -x "$f" ]; then
-		TAP_ABORT="$f is not built (make all)"
-		tap_done
-		exit 1
-	fi
-done
-for t in nc ping ss bpftool; do
-	if ! command -v $t >/dev/null; then
-		TAP_ABORT="$t is not installed (scripts/deps.sh)"
-		tap_done
-		exit 1
-	fi
-done
+need_built "$NP_BIN" "$NP_UDP"
+need_tools nc ping ss bpftool
 
 # The uplink alone: plain stack-routed pods, and the nodes are brought up here.
 if ! e2e_lab_up "$LAB" --clients 2 --nodes 2 --pods 1 --pod-dev none; then

@@ -35,18 +35,8 @@ LONG_RATE=1G
 
 tap_plan 33
 
-if [ ! -x "$NP_BIN" ]; then
-	TAP_ABORT="$NP_BIN is not built (make all)"
-	tap_done
-	exit 1
-fi
-for t in curl /bin/busybox iperf3 ss bpftool "$NP_PY"; do
-	if ! command -v "$t" >/dev/null; then
-		TAP_ABORT="$t is not installed (scripts/deps.sh)"
-		tap_done
-		exit 1
-	fi
-done
+need_built "$NP_BIN"
+need_tools curl /bin/busybox iperf3 ss bpftool "$NP_PY"
 
 # ---- helpers ---------------------------------------------------------------------------
 

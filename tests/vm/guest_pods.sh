@@ -9,6 +9,9 @@
 # Descriptions are prefixed with "[guest <uname -r>]".
 set -u
 NP_TOP=${NP_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+# Slow emulation: ping (lib.sh's ping_probe) waits longer; tools come with the guest.
+E2E_PING_ARGS="-c 2 -i 0.3 -W 5 -w 8"
+E2E_MISSING="is not available in the guest"
 . "$NP_TOP/tests/e2e/lib.sh"
 
 if [ -z "${NP_VM_GUEST:-}" ]; then
@@ -31,20 +34,8 @@ TAG="[guest $(uname -r)]"
 tap_plan 9
 echo "# guest kernel $(uname -r)"
 
-for f in "$NP_BIN" "$NP_UDP"; do
-	if [ ! -x "$f" ]; then
-		TAP_ABORT="$f is not built (make all)"
-		tap_done
-		exit 1
-	fi
-done
-for t in nc ping ss bpftool "$NP_PY"; do
-	if ! command -v "$t" >/dev/null; then
-		TAP_ABORT="$t is not available in the guest"
-		tap_done
-		exit 1
-	fi
-done
+need_built "$NP_BIN" "$NP_UDP"
+need_tools nc ping ss bpftool "$NP_PY"
 
 pods_cleanup() {
 	local rc=$?
@@ -54,36 +45,10 @@ pods_cleanup() {
 	e2e_cleanup
 }
 
-# Slow emulation: ping waits longer than lib.sh's ping_probe.
-ping_ok() { in_ns "$1" ping -q -c 2 -i 0.3 -W 5 -w 8 "$2" >/dev/null 2>&1; }
-ping_req() {
-	local from=$1 dst
-	shift
-	for dst in "$@"; do
-		case_req "$from -> $dst: ping not answered" ping_ok "$from" "$dst"
-	done
-}
-tcp_req() { case_req "$1 -> $3: TCP (nc) failed" tcp_probe "$1" "$2" "$3"; }
-udp_req() {
-	local got
-	got=$(udp_probe "$1" "$2" "$3" "$4")
-	[ "$got" = "$4" ] || case_note "$1 -> $3: UDP $got/$4 received"
-}
 stat0() { stat_get "$@" 2>/dev/null || echo 0; }
 ep_kind() {
 	np --node "$N1" endpoint list --json 2>/dev/null |
 		json_get - "[e.get('dev', e.get('kind', e.get('device'))) for e in (d if isinstance(d, list) else d['endpoints']) if e.get('name') == '$1'][0]"
-}
-map_count() { bpftool map dump pinned "$PIN/$1" -j 2>/dev/null | json_get - 'len(d) if isinstance(d, list) else "?"'; }
-# prog_links PIN: how many bpf links use the pinned program PIN ("?" when none is pinned).
-prog_links() {
-	local id
-	id=$(bpftool prog show pinned "$1" 2>/dev/null | awk -F: 'NR == 1 {print $1}')
-	[ -n "$id" ] || {
-		echo "?"
-		return
-	}
-	bpftool link show 2>/dev/null | grep -cE "prog $id\b"
 }
 
 # ---- 1. the lab on netkit ----------------------------------------------------------------
@@ -181,10 +146,10 @@ for ep in ex1 ex2; do
 	ns=$X1
 	[ $ep = ex2 ] && ns=$X2
 	case_begin
-	e0=$(map_count np_endpoints) d0=$(map_count np_ep_devs)
+	e0=$(map_count "$PIN/np_endpoints") d0=$(map_count "$PIN/np_ep_devs")
 	k0=$(prog_links "$PIN/prog_nk_primary") j0=$(prog_links "$PIN/prog_nk_peer")
 	np_capture --node "$N1" endpoint del --name "$ep" || case_note "endpoint del $ep failed (rc $NP_RC): $NP_ERR"
-	e1=$(map_count np_endpoints) d1=$(map_count np_ep_devs)
+	e1=$(map_count "$PIN/np_endpoints") d1=$(map_count "$PIN/np_ep_devs")
 	k1=$(prog_links "$PIN/prog_nk_primary") j1=$(prog_links "$PIN/prog_nk_peer")
 	[ "$k0" != "?" ] && [ "$k1" = $((k0 - 1)) ] || case_note "links of prog_nk_primary: $k0 -> $k1, expected one less"
 	[ "$j0" != "?" ] && [ "$j1" = $((j0 - 1)) ] || case_note "links of prog_nk_peer: $j0 -> $j1, expected one less"

@@ -74,4 +74,20 @@ static __always_inline int np_ctx_is_xdp(const struct np_ctx *c)
 	return c->hook == NP_HOOK_XDP;
 }
 
+/*
+ * The next hop of a FIB result, for bpf_redirect_neigh(): a v4 route may
+ * have a v6 next hop (p->family says which).
+ */
+static __always_inline void np_fib_nh(struct bpf_redir_neigh *nh, const struct bpf_fib_lookup *p)
+{
+	__builtin_memset(nh, 0, sizeof(*nh));
+	if (p->family == NP_AF_INET6) {
+		nh->nh_family = NP_AF_INET6;
+		__builtin_memcpy(nh->ipv6_nh, p->ipv6_dst, 16);
+	} else {
+		nh->nh_family = NP_AF_INET;
+		nh->ipv4_nh = p->ipv4_dst;
+	}
+}
+
 #endif /* NP_CTX_H */

@@ -165,15 +165,7 @@ static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
 
 	__builtin_memcpy(eth->h_dest, p.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, p.smac, ETH_ALEN);
-	/* On a veth uplink XDP_TX would strand the frame (NP_FEAT_TX_REDIRECT). */
-	if (p.ifindex == ifin && !(ctx->features & NP_FEAT_TX_REDIRECT)) {
-		np_count(ctx, NP_STAT_LB_TX);
-		return XDP_TX;
-	}
-	if (bpf_redirect(p.ifindex, 0) != XDP_REDIRECT)
-		return np_drop(ctx, NP_DROP_REDIRECT);
-	np_count(ctx, NP_STAT_LB_TX);
-	return XDP_REDIRECT;
+	return np_xdp_fib_out(ctx, p.ifindex, ifin);
 }
 
 #else /* tc */

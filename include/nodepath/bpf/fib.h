@@ -122,15 +122,7 @@ static __always_inline int np_fib_forward(struct __sk_buff *skb, const struct np
 		ip6->hop_limit--;
 	}
 
-	/* A v4 route may have a v6 next hop (p.family says which). */
-	__builtin_memset(&nh, 0, sizeof(nh));
-	if (p.family == NP_AF_INET6) {
-		nh.nh_family = NP_AF_INET6;
-		__builtin_memcpy(nh.ipv6_nh, p.ipv6_dst, 16);
-	} else {
-		nh.nh_family = NP_AF_INET;
-		nh.ipv4_nh = p.ipv4_dst;
-	}
+	np_fib_nh(&nh, &p);
 	if (bpf_redirect_neigh(p.ifindex, &nh, sizeof(nh), 0) != TC_ACT_REDIRECT)
 		return np_drop(ctx, NP_DROP_REDIRECT);
 	np_count(ctx, NP_STAT_TO_UPLINK);

@@ -176,6 +176,11 @@ struct np_lb_scratch {
 	struct np_ct_key k;
 	struct np_ct_entry e;
 	struct np_lb_target t;
+	/* np_ct_pair(): the other direction of the flow in k/e. */
+	struct np_ct_key pk;
+	struct np_ct_entry pe;
+	__u32 pair; /* k/e hold a CT hit for np_ct_pair() */
+	__u32 pad;
 };
 
 struct {
@@ -184,6 +189,102 @@ struct {
 	__type(key, __u32);
 	__type(value, struct np_lb_scratch);
 } np_lb_scratch SEC(".maps");
+
+/* ---- the two directions of a flow ------------------------------------------ */
+
+/*
+ * The other direction of the flow whose key and entry are in s->k and s->e:
+ * its key into s->pk, the entry it should hold into s->pe (what
+ * np_lb_ct_create() writes). FWD (client -> VIP, entry: the backend and the
+ * SNAT address) <-> REV (backend -> client or SNAT address, entry: the VIP
+ * and the client).
+ */
+static __always_inline void np_ct_peer(struct np_lb_scratch *s)
+{
+	int snat = s->e.flags & NP_CT_F_SNAT;
+
+	__builtin_memset(&s->pk, 0, sizeof(s->pk));
+	__builtin_memcpy(&s->pe, &s->e, sizeof(s->pe));
+	__builtin_memset(s->pe.nat2_addr, 0, 16);
+	s->pe.nat2_port = 0;
+	s->pk.family = s->k.family;
+	s->pk.proto = s->k.proto;
+	if (s->k.dir == NP_CT_DIR_FWD) {
+		s->pk.dir = NP_CT_DIR_REV;
+		s->pk.sport = s->e.nat_port;
+		__builtin_memcpy(s->pk.saddr, s->e.nat_addr, 16);
+		if (snat) {
+			s->pk.dport = s->e.nat2_port;
+			__builtin_memcpy(s->pk.daddr, s->e.nat2_addr, 16);
+			s->pe.nat2_port = s->k.sport;
+			__builtin_memcpy(s->pe.nat2_addr, s->k.saddr, 16);
+		} else {
+			s->pk.dport = s->k.sport;
+			__builtin_memcpy(s->pk.daddr, s->k.saddr, 16);
+		}
+		s->pe.nat_port = s->k.dport;
+		__builtin_memcpy(s->pe.nat_addr, s->k.daddr, 16);
+	} else {
+		s->pk.dir = NP_CT_DIR_FWD;
+		s->pk.dport = s->e.nat_port;
+		__builtin_memcpy(s->pk.daddr, s->e.nat_addr, 16);
+		if (snat) {
+			s->pk.sport = s->e.nat2_port;
+			__builtin_memcpy(s->pk.saddr, s->e.nat2_addr, 16);
+			s->pe.nat2_port = s->k.dport;
+			__builtin_memcpy(s->pe.nat2_addr, s->k.daddr, 16);
+		} else {
+			s->pk.sport = s->k.dport;
+			__builtin_memcpy(s->pk.saddr, s->k.daddr, 16);
+		}
+		s->pe.nat_port = s->k.sport;
+		__builtin_memcpy(s->pe.nat_addr, s->k.saddr, 16);
+	}
+}
+
+/*
+ * After a CT hit (s->k, s->e: the key and a copy of the entry, tracked),
+ * keep the other direction in step: refresh its last_ns and carry the TCP
+ * state over (FIN and RST end both directions), or write it again when the
+ * LRU evicted it or it timed out. Both directions then expire together and
+ * a live flow always has both: a FWD hit without its REV would send the
+ * backend's answers out untranslated. Looking the other entry up on every
+ * hit also keeps it recent in the LRU while the flow is used. A live entry
+ * of another flow under that key (a later flow got the tuple) is left alone.
+ *
+ * np_lb_revnat() and np_lb_service() mark a hit (s->pair) and np_lb() calls
+ * this once they returned: from the program's frame, not theirs, so that
+ * it adds no frame to the deepest call chain (the 512-byte stack of
+ * np_pod_from). A global function: the verifier checks it once. Returns 1
+ * when the entry was written again, else 0.
+ */
+__noinline int np_ct_pair(__u64 now)
+{
+	struct np_lb_scratch *s;
+	struct np_ct_entry *p;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&np_lb_scratch, &zero);
+	if (!s || !s->pair)
+		return 0;
+	s->pair = 0;
+	if (s->e.flags & NP_CT_F_DSR)
+		return 0;
+	np_ct_peer(s);
+	p = bpf_map_lookup_elem(&np_ct, &s->pk);
+	if (p && !(now > p->last_ns && now - p->last_ns > np_ct_timeout(s->pk.proto, p->state))) {
+		if (p->svc_id != s->pe.svc_id || p->backend_id != s->pe.backend_id ||
+		    p->nat_port != s->pe.nat_port || p->nat2_port != s->pe.nat2_port)
+			return 0;
+		p->last_ns = now;
+		if (p->state < s->e.state)
+			p->state = s->e.state;
+		return 0;
+	}
+	s->pe.last_ns = now;
+	bpf_map_update_elem(&np_ct, &s->pk, &s->pe, BPF_ANY);
+	return 1;
+}
 
 /* ---- step 1: reverse NAT -------------------------------------------------- */
 
@@ -207,6 +308,7 @@ static __noinline __u32 np_lb_revnat(struct np_ctx *ctx, struct np_pkt *pkt, __u
 	np_ct_track(e, pkt->l4_proto, tflags, 1, now);
 	/* A copy: the entry may change under us while the packet is rewritten. */
 	__builtin_memcpy(&s->e, e, sizeof(s->e));
+	s->pair = 1;
 
 	if (np_nat_rewrite(ctx, pkt, NP_NAT_SRC, s->e.nat_addr, s->e.nat_port))
 		return NP_DROP_L2_TRUNC;
@@ -438,11 +540,14 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 		be = bpf_map_lookup_elem(&np_backends, &s->t.be_id);
 		if (be && (be->state == NP_BE_ACTIVE || be->state == NP_BE_TERMINATING)) {
 			np_ct_track(e, pkt->l4_proto, tflags, 0, now);
-			s->t.flags = e->flags;
-			s->t.be_port = e->nat_port;
-			s->t.snat_port = e->nat2_port;
-			__builtin_memcpy(s->t.be_addr, e->nat_addr, 16);
-			__builtin_memcpy(s->t.snat_addr, e->nat2_addr, 16);
+			__builtin_memcpy(&s->e, e, sizeof(s->e));
+			s->t.flags = s->e.flags;
+			s->t.be_port = s->e.nat_port;
+			s->t.snat_port = s->e.nat2_port;
+			__builtin_memcpy(s->t.be_addr, s->e.nat_addr, 16);
+			__builtin_memcpy(s->t.snat_addr, s->e.nat2_addr, 16);
+			/* The REV entry: there, refreshed, same state. */
+			s->pair = 1;
 			np_count(ctx, NP_STAT_LB_CT_HIT);
 			goto rewrite;
 		}
@@ -529,6 +634,8 @@ static __always_inline __u32 np_lb(struct np_ctx *ctx, struct np_pkt *pkt, int s
 		r = np_lb_revnat(ctx, pkt, now);
 	if (r == NP_LB_NONE)
 		r = np_lb_service(ctx, pkt, snat_remote, now);
+	/* A CT hit: keep the flow's other direction in step. */
+	np_ct_pair(now);
 	if (first && r != NP_LB_NONE && r != NP_LB_DEFER && !np_lb_is_drop(r))
 		np_frag_commit(now);
 	return r;
@@ -586,15 +693,7 @@ static __always_inline int np_lb_tx(struct np_ctx *ctx, const struct np_pkt *pkt
 		return np_drop(ctx, NP_DROP_L2_TRUNC);
 	if (r > 0)
 		return np_pass(ctx, NP_STAT_TO_STACK);
-	/* On a veth uplink XDP_TX would strand the frame (NP_FEAT_TX_REDIRECT). */
-	if (p.ifindex == in && !(ctx->features & NP_FEAT_TX_REDIRECT)) {
-		np_count(ctx, NP_STAT_LB_TX);
-		return XDP_TX;
-	}
-	if (bpf_redirect(p.ifindex, 0) != XDP_REDIRECT)
-		return np_drop(ctx, NP_DROP_REDIRECT);
-	np_count(ctx, NP_STAT_LB_TX);
-	return XDP_REDIRECT;
+	return np_xdp_fib_out(ctx, p.ifindex, in);
 }
 
 #else /* tc */
@@ -627,14 +726,7 @@ static __always_inline int np_lb_tx(struct np_ctx *ctx, const struct np_pkt *pkt
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		ret = bpf_redirect(p.ifindex, 0);
 	} else {
-		__builtin_memset(&nh, 0, sizeof(nh));
-		if (p.family == NP_AF_INET6) {
-			nh.nh_family = NP_AF_INET6;
-			__builtin_memcpy(nh.ipv6_nh, p.ipv6_dst, 16);
-		} else {
-			nh.nh_family = NP_AF_INET;
-			nh.ipv4_nh = p.ipv4_dst;
-		}
+		np_fib_nh(&nh, &p);
 		ret = bpf_redirect_neigh(p.ifindex, &nh, sizeof(nh), 0);
 	}
 	if (ret != TC_ACT_REDIRECT)

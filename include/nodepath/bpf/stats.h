@@ -46,4 +46,24 @@ static __always_inline int np_pass(const struct np_ctx *ctx, __u32 outcome)
 	return np_ctx_is_xdp(ctx) ? XDP_PASS : TCX_NEXT;
 }
 
+#ifdef NP_BPF_XDP
+/*
+ * XDP: send a frame whose MACs come from a FIB lookup out of its egress
+ * ifindex: XDP_TX when that is the device it came in on (in), else
+ * bpf_redirect(). On a veth uplink XDP_TX would strand the frame
+ * (NP_FEAT_TX_REDIRECT): always redirect there. Counts NP_STAT_LB_TX.
+ */
+static __always_inline int np_xdp_fib_out(const struct np_ctx *ctx, __u32 ifindex, __u32 in)
+{
+	if (ifindex == in && !(ctx->features & NP_FEAT_TX_REDIRECT)) {
+		np_count(ctx, NP_STAT_LB_TX);
+		return XDP_TX;
+	}
+	if (bpf_redirect(ifindex, 0) != XDP_REDIRECT)
+		return np_drop(ctx, NP_DROP_REDIRECT);
+	np_count(ctx, NP_STAT_LB_TX);
+	return XDP_REDIRECT;
+}
+#endif
+
 #endif /* NP_STATS_H */
