@@ -58,7 +58,19 @@ need_pkg "${BASE[@]}"
 if [ ${#missing[@]} -gt 0 ]; then
 	apt_update
 	log "installing: ${missing[*]}"
-	apt-get install "${APT_OPTS[@]}" "${missing[@]}" >/dev/null
+	# Packages such as nginx-light start a system service when installed; nodepath
+	# only runs their binaries inside lab namespaces, so keep the host's services
+	# as they were (policy-rc.d 101: "action forbidden"), unless a policy exists.
+	own_policy=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 0755 /usr/sbin/policy-rc.d
+		own_policy=1
+	fi
+	rc=0
+	apt-get install "${APT_OPTS[@]}" "${missing[@]}" >/dev/null || rc=$?
+	[ $own_policy -eq 0 ] || rm -f /usr/sbin/policy-rc.d
+	[ $rc -eq 0 ] || die "apt-get install ${missing[*]} failed (exit $rc)"
 fi
 
 need_bp=0
