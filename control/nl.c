@@ -223,12 +223,29 @@ int np_nl_link_index(const char *ifname)
 	return err ? err : l.ifindex;
 }
 
+/*
+ * The peer of a veth or netkit pair, nested as attribute <type> of
+ * IFLA_INFO_DATA: a struct ifinfomsg, then the peer's own attributes (its
+ * name, and the netns to create it in when peer_netns_fd >= 0).
+ */
+static void put_peer(struct nlmsghdr *nlh, unsigned short type, const char *peer, int peer_netns_fd)
+{
+	struct nlattr *pinfo = mnl_attr_nest_start(nlh, type);
+	struct ifinfomsg *pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+
+	pifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	if (peer_netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (unsigned int)peer_netns_fd);
+	mnl_attr_nest_end(nlh, pinfo);
+}
+
 int np_nl_netkit_add(const char *name, const char *peer, int peer_netns_fd, bool l2)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nl_reply r = { 0 };
-	struct nlattr *linkinfo, *data, *pinfo;
-	struct ifinfomsg *ifi, *pifi;
+	struct nlattr *linkinfo, *data;
+	struct ifinfomsg *ifi;
 	struct nlmsghdr *nlh;
 	int err;
 
@@ -240,14 +257,7 @@ int np_nl_netkit_add(const char *name, const char *peer, int peer_netns_fd, bool
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "netkit");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	mnl_attr_put_u32(nlh, IFLA_NETKIT_MODE, l2 ? NETKIT_L2 : NETKIT_L3);
-	/* Like veth: a struct ifinfomsg, then the peer's own attributes. */
-	pinfo = mnl_attr_nest_start(nlh, IFLA_NETKIT_PEER_INFO);
-	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
-	pifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
-	if (peer_netns_fd >= 0)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (unsigned int)peer_netns_fd);
-	mnl_attr_nest_end(nlh, pinfo);
+	put_peer(nlh, IFLA_NETKIT_PEER_INFO, peer, peer_netns_fd);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
 	err = nl_talk(nlh, &r);
@@ -265,8 +275,8 @@ static int link_create(const char *name, const char *kind, const char *peer, int
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nl_reply r = { 0 };
-	struct nlattr *linkinfo, *data, *pinfo;
-	struct ifinfomsg *ifi, *pifi;
+	struct nlattr *linkinfo, *data;
+	struct ifinfomsg *ifi;
 	struct nlmsghdr *nlh;
 	int err;
 
@@ -278,14 +288,7 @@ static int link_create(const char *name, const char *kind, const char *peer, int
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
 	if (peer) {
 		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-		/* VETH_INFO_PEER carries a struct ifinfomsg, then the peer's attributes. */
-		pinfo = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-		pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
-		pifi->ifi_family = AF_UNSPEC;
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
-		if (peer_netns_fd >= 0)
-			mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (unsigned int)peer_netns_fd);
-		mnl_attr_nest_end(nlh, pinfo);
+		put_peer(nlh, VETH_INFO_PEER, peer, peer_netns_fd);
 		mnl_attr_nest_end(nlh, data);
 	}
 	mnl_attr_nest_end(nlh, linkinfo);
