@@ -15,7 +15,7 @@ BPFTOOL ?= bpftool
 ARCH_INC ?= /usr/include/$(shell $(CC) -dumpmachine)
 
 B := build
-INC := -Iinclude -Icontrol -I$(B)/skel
+INC := -I. -Iinclude -Icontrol -I$(B)/skel
 
 WERR := -Wall -Wextra -Werror
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 $(WERR) -Wno-unused-parameter \
@@ -42,7 +42,7 @@ $(B)/skel/%.skel.h: $(B)/bpf/%.bpf.o | $(B)/skel
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<)) > $@.tmp && mv $@.tmp $@
 
 # ---- libnodepath and the CLI --------------------------------------------
-LIB_SRCS := $(wildcard control/*.c)
+LIB_SRCS := $(wildcard control/*.c afxdp/*.c)
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 CLI_SRCS := $(wildcard control/cli/*.c)
 CLI_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRCS))

@@ -26,6 +26,7 @@ const char *const np_stat_names[] = {
 	[NP_STAT_LB_CT_HIT] = "lb_ct_hit",
 	[NP_STAT_LB_REVNAT] = "lb_revnat",
 	[NP_STAT_LB_TX] = "lb_tx",
+	[NP_STAT_TO_XSK] = "to_xsk",
 	[NP_DROP_PF_DENY] = "pf_deny",
 	[NP_DROP_PF_RATE] = "pf_rate",
 	[NP_DROP_L2_TRUNC] = "l2_trunc",

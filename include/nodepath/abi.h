@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h> /* struct bpf_spin_lock */
 
-#define NP_ABI_VERSION 3
+#define NP_ABI_VERSION 4
 
 #ifndef __cplusplus
 #define NP_STATIC_ASSERT(c, m) _Static_assert(c, m)
@@ -46,6 +46,7 @@
 #define NP_MAP_AFFINITY "np_affinity"	/* LRU hash: np_aff_key -> np_aff_val */
 #define NP_MAP_SRC_RANGE "np_src_range" /* LPM trie: np_srcr_key -> __u32 (1) */
 #define NP_MAP_SVC_STATS "np_svc_stats" /* per-CPU array by service id: np_counter */
+#define NP_MAP_XSK "np_xsk"		/* XSKMAP by uplink rx queue: the AF_XDP pool's rx sockets */
 #define NP_MAP_FRAG "np_frag"		/* LRU hash: np_frag_key -> np_frag_val (fragment ports) */
 
 /* ---- Sizes and bounds ------------------------------------------------- */
@@ -130,6 +131,7 @@ enum np_stat {
 	NP_STAT_LB_CT_HIT,    /* a packet of a tracked flow to a service */
 	NP_STAT_LB_REVNAT,    /* a reply from a backend, translated back */
 	NP_STAT_LB_TX,	      /* sent back out of the uplink to a remote backend */
+	NP_STAT_TO_XSK,	      /* redirected into the AF_XDP pool (np_xsk) */
 
 	NP_STAT_DROP_FIRST,
 	/* Drop reasons. */
@@ -246,6 +248,22 @@ struct np_meta {
 	__u32 flags;
 };
 NP_STATIC_ASSERT(sizeof(struct np_meta) == 8, "np_meta size");
+
+/*
+ * XDP -> AF_XDP worker metadata. A frame of an NP_SVC_F_AFXDP service whose
+ * backend is a local endpoint is redirected into np_xsk[rx queue] already
+ * DNATed; in front of it (bpf_xdp_adjust_meta) it carries the endpoint's
+ * host-side device, which the worker transmits it into. AF_XDP copies the
+ * metadata into the UMEM frame right before the packet data.
+ */
+#define NP_XSK_META_MAGIC 0x6e705831 /* "npX1" */
+#define NP_XSK_MAX_QUEUES 64	     /* np_xsk entries: uplink rx queues */
+
+struct np_xsk_meta {
+	__u32 magic;
+	__u32 ifindex; /* the endpoint's host-side device in the node's namespace */
+};
+NP_STATIC_ASSERT(sizeof(struct np_xsk_meta) == 8, "np_xsk_meta size");
 
 /* ---- Prefilter --------------------------------------------------------- */
 

@@ -213,4 +213,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_frag SEC(".maps");
 
+/*
+ * The AF_XDP pool's rx sockets by uplink rx queue (afxdp/). The XDP
+ * program redirects with XDP_PASS as the fallback action: a queue without
+ * a live worker leaves the frame to the kernel path.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, NP_XSK_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_xsk SEC(".maps");
+
 #endif /* NP_MAPS_H */
