@@ -20,7 +20,7 @@ BACKPORTS=(libbpf-dev bpftool iproute2)
 # in pod namespaces with its own config (the packaged service is not used).
 BASE=(build-essential make gcc clang llvm pkg-config libelf-dev zlib1g-dev
 	libxdp-dev liburing-dev libcmocka-dev libmnl-dev libyaml-dev libjson-c-dev
-	nftables iptables iperf3 netcat-openbsd iputils-ping curl tcpdump
+	nftables iptables iperf3 netcat-openbsd iputils-ping curl tcpdump ethtool
 	qemu-system-x86 busybox-static cpio xz-utils strace gnuplot-nox clang-format
 	libclang-rt-14-dev wrk nginx-light jq)
 
