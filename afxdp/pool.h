@@ -50,7 +50,7 @@ struct np_xsk_counters {
 	__u64 tx;	    /* descriptors completed on tx sockets */
 	__u64 rx_bytes;
 	__u64 tx_bytes;
-	__u64 fill_empty;   /* times the fill ring had no room to refill */
+	__u64 fill_empty;   /* times the worker found the fill ring empty */
 	__u64 tx_ring_full; /* times a tx ring had no room for a batch */
 	__u64 invalid_desc; /* descriptors rejected (also NP_XSK_DROP_INVALID) */
 	__u64 wakeups;	    /* sendto()/poll() kicks issued (need_wakeup) */
@@ -58,6 +58,13 @@ struct np_xsk_counters {
 	__u64 restarts;	    /* written by the agent: times this worker was restarted */
 	__s32 pid;	    /* written by the agent: 0 when not running */
 	__u32 zerocopy;	    /* written by the worker: 1 zero-copy, 0 copy mode */
+	/*
+	 * Frames the kernel dropped before the worker saw them, from the rx
+	 * socket's XDP_STATISTICS (summed over the worker's sockets so far):
+	 * rx ring full (the worker lagged), and other reasons (no fill frame).
+	 */
+	__u64 rx_ring_full;
+	__u64 rx_dropped;
 };
 
 struct np_xsk_worker_cfg {

@@ -15,12 +15,14 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "afxdp/xsk.h"
 #include "endpoint.h"
 #include "input.h"
 #include "log.h"
 #include "netns.h"
 #include "nl.h"
 #include "record.h"
+#include "service.h"
 
 #define LINK_FROM "link_from"
 #define LINK_NK_PRIMARY "link_nk_primary"
@@ -450,7 +452,7 @@ int np_pod_link_create(const struct np_pod_link *pl, struct np_pod_link_info *in
 	if (pl->kind == NP_EP_KIND_NETKIT)
 		err = np_nl_netkit_add(pl->host, NP_EP_POD_DEV, fd, pl->l2);
 	else
-		err = np_nl_veth_add(pl->host, NP_EP_POD_DEV, fd);
+		err = np_nl_veth_add_queues(pl->host, NP_EP_POD_DEV, fd, pl->queues);
 	close(fd);
 	if (err)
 		return err;
@@ -1116,6 +1118,19 @@ static const char *kernel_release(void)
 	return u.release;
 }
 
+/*
+ * The endpoint's addresses came or went: service backends at them are
+ * local or not from now on (service.c; failures are logged there and leave
+ * the endpoint as it is).
+ */
+static void refresh_backends(struct np_node *n, const struct np_ep_addrs *ip)
+{
+	if (ip->has4)
+		np_svc_refresh_local(n, NP_AF_INET, &ip->ip4);
+	if (ip->has6)
+		np_svc_refresh_local(n, NP_AF_INET6, &ip->ip6);
+}
+
 int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_info *out)
 {
 	struct ep_progs p = { -1, -1, -1 };
@@ -1251,6 +1266,14 @@ int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_in
 		out->kind = NP_EP_KIND_NETKIT;
 	}
 	pl.kind = out->kind;
+	pl.queues = o->queues;
+	/* By default a veth queue per uplink rx queue: one per AF_XDP worker. */
+	if (!pl.queues && pl.kind == NP_EP_KIND_VETH) {
+		int q = np_xsk_dev_queues(cfg.uplink_ifindex);
+
+		if (q > 1)
+			pl.queues = (unsigned int)(q < NP_XSK_MAX_QUEUES ? q : NP_XSK_MAX_QUEUES);
+	}
 	err = np_pod_link_create(&pl, &li);
 	if (err == -EOPNOTSUPP && pl.kind == NP_EP_KIND_NETKIT) {
 		if (o->kind == NP_EP_KIND_NETKIT) {
@@ -1285,8 +1308,10 @@ int np_ep_add(struct np_node *n, const struct np_ep_add_opts *o, struct np_ep_in
 
 	/* ---- register, attach, pin ---- */
 	err = ep_install(n, &m, &p, out, li.host_mac, li.pod_mac);
-	if (!err)
+	if (!err) {
+		refresh_backends(n, &out->ip);
 		goto out_progs;
+	}
 err_dev:
 	np_nl_link_del(name);
 out_progs:
@@ -1373,6 +1398,7 @@ int np_ep_del(struct np_node *n, const char *name, const char *ip, struct np_ep_
 		if (out->host_ifindex && !bpf_map_lookup_elem(m.devs, &key, &dev))
 			maps_unregister(&m, out->host_ifindex, &dev);
 		maps_close(&m);
+		refresh_backends(n, &out->ip);
 	}
 	/* The host side takes its peer, addresses and routes with it. */
 	if (np_nl_link_index(name) > 0) {

@@ -87,6 +87,7 @@ struct np_pod_link {
 	enum np_ep_kind kind;  /* NP_EP_KIND_VETH or NP_EP_KIND_NETKIT */
 	bool l2;	       /* netkit l2 mode */
 	unsigned int mtu;      /* 0: the kernel's default */
+	unsigned int queues;   /* veth rx/tx queues on both ends, 0: the default */
 	struct np_ep_addrs ip; /* the pod's addresses */
 	struct np_ep_addrs gw; /* the gateways (same families as ip) */
 };
@@ -116,6 +117,8 @@ struct np_ep_add_opts {
 	enum np_ep_kind kind;	 /* AUTO by default */
 	enum np_nk_mode nk_mode; /* only with netkit; default l3 */
 	bool quiet;		 /* no "auto: ..." line on stdout */
+	unsigned int queues;	 /* veth: rx/tx queues of the pair; 0: as many as the
+				  * uplink has rx queues (a tx socket per AF_XDP worker) */
 };
 
 struct np_ep_info {

@@ -33,6 +33,7 @@
 struct lab {
 	char name[NP_LAB_NAME_MAX + 1];
 	unsigned int clients, nodes, pods;
+	unsigned int queues;	     /* uplink pairs' rx/tx queues; 1: the default */
 	enum np_lab_pod_dev pod_dev; /* asked; after the build VETH, NETKIT or NONE */
 };
 
@@ -239,6 +240,9 @@ static int state_read(const char *name, struct lab *l)
 		l->clients = json_uint(shape, "clients", NP_LAB_MAX_CLIENTS);
 		l->nodes = json_uint(shape, "nodes", NP_LAB_MAX_NODES);
 		l->pods = json_uint(shape, "pods", NP_LAB_MAX_PODS);
+		l->queues = json_uint(shape, "queues", NP_LAB_MAX_QUEUES);
+		if (!l->queues)
+			l->queues = 1; /* made before --queues existed */
 		/* Labs made before --pod-dev existed have stack-routed pods. */
 		l->pod_dev = NP_LAB_POD_NONE;
 		if (json_object_object_get_ex(shape, "pod_dev", &v))
@@ -270,6 +274,7 @@ static struct json_object *lab_doc(const struct lab *l, bool check, unsigned int
 	json_object_object_add(shape, "clients", json_object_new_int(l->clients));
 	json_object_object_add(shape, "nodes", json_object_new_int(l->nodes));
 	json_object_object_add(shape, "pods", json_object_new_int(l->pods));
+	json_object_object_add(shape, "queues", json_object_new_int(l->queues));
 	add_str(shape, "pod_dev", pod_dev_names[l->pod_dev]);
 	json_object_object_add(doc, "shape", shape);
 	if (check)
@@ -507,10 +512,11 @@ static int link_prepare(const char *dev)
 
 /*
  * In netns <here>: create veth <dev> with its peer <peer_dev> placed directly
- * in <peer_ns>, enslave it to <master> (if any) and bring it up.
+ * in <peer_ns>, enslave it to <master> (if any) and bring it up,
+ * with queues rx and tx queues on both ends (0: the default).
  */
 static int veth_link(const char *here, const char *dev, const char *master, const char *peer_ns,
-		     const char *peer_dev)
+		     const char *peer_dev, unsigned int queues)
 {
 	int fd, err;
 
@@ -522,7 +528,7 @@ static int veth_link(const char *here, const char *dev, const char *master, cons
 		np_err("open netns %s: %s", peer_ns, strerror(-fd));
 		return fd;
 	}
-	err = np_nl_veth_add(dev, peer_dev, fd);
+	err = np_nl_veth_add_queues(dev, peer_dev, fd, queues);
 	close(fd);
 	if (err)
 		return err;
@@ -611,7 +617,7 @@ static int build_client(const struct lab *l, unsigned int i, bool quiet)
 
 	err = ns_prepare(ns, ROLE_CLIENT);
 	if (!err)
-		err = veth_link(fab, dev, "br0", ns, "nic0");
+		err = veth_link(fab, dev, "br0", ns, "nic0", 0);
 	if (!err)
 		err = ns_enter(ns);
 	if (!err)
@@ -731,6 +737,8 @@ static int node_datapath_child(const struct lab *l, unsigned int n, enum np_ep_k
 		/* auto is decided once, by the first pod, and says so once. */
 		o.kind = e.kind;
 		o.quiet = quiet;
+		/* A tx queue per AF_XDP worker (one per uplink queue). */
+		o.queues = l->queues > 1 ? l->queues : 0;
 		err = np_ep_add(&node, &o, &e);
 		if (!err)
 			progress(quiet, pod, "nic0 %s/32 %s/128 (endpoint %s, %s)", a4, a6, name,
@@ -815,7 +823,7 @@ static int build_node(const struct lab *l, unsigned int n, bool quiet)
 
 	err = ns_prepare(ns, ROLE_NODE);
 	if (!err)
-		err = veth_link(fab, dev, "br0", ns, "uplink");
+		err = veth_link(fab, dev, "br0", ns, "uplink", l->queues > 1 ? l->queues : 0);
 	if (!err)
 		err = ns_enter(ns);
 	if (!err)
@@ -1097,12 +1105,14 @@ int np_lab_up(const struct np_lab_opts *o)
 	if (!np_lab_name_ok(o->name ? o->name : NP_LAB_DEFAULT_NAME))
 		return -EINVAL;
 	if (o->clients < 1 || o->clients > NP_LAB_MAX_CLIENTS || o->nodes < 1 ||
-	    o->nodes > NP_LAB_MAX_NODES || o->pods < 1 || o->pods > NP_LAB_MAX_PODS)
+	    o->nodes > NP_LAB_MAX_NODES || o->pods < 1 || o->pods > NP_LAB_MAX_PODS ||
+	    o->queues > NP_LAB_MAX_QUEUES)
 		return -ERANGE;
 	snprintf(l.name, sizeof(l.name), "%s", o->name ? o->name : NP_LAB_DEFAULT_NAME);
 	l.clients = o->clients;
 	l.nodes = o->nodes;
 	l.pods = o->pods;
+	l.queues = o->queues ? o->queues : 1;
 	l.pod_dev = o->pod_dev;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -23,6 +23,7 @@
 #define NP_LAB_MAX_NODES 9
 #define NP_LAB_MAX_PODS 50
 #define NP_LAB_MAX_CLIENTS 9
+#define NP_LAB_MAX_QUEUES 8 /* rx/tx queues of a node's uplink pair (`--queues`) */
 #define NP_LAB_STATE_DIR "/run/nodepath/labs"
 
 /* How pods are made (`lab up --pod-dev`). */
@@ -41,6 +42,8 @@ struct np_lab_opts {
 	unsigned int clients;	     /* 1..NP_LAB_MAX_CLIENTS */
 	unsigned int nodes;	     /* 1..NP_LAB_MAX_NODES */
 	unsigned int pods;	     /* pods per node, 1..NP_LAB_MAX_PODS */
+	unsigned int queues;	     /* rx/tx queues of each node's uplink veth pair (both
+				      * ends), 1..NP_LAB_MAX_QUEUES; 0: the default, 1 */
 	bool quiet;		     /* no progress lines on stdout */
 	enum np_lab_pod_dev pod_dev; /* unless NONE, each node runs `up` on its uplink
 				      * (XDP native, --pod-cidr its ranges) and each pod

@@ -223,12 +223,22 @@ int np_nl_link_index(const char *ifname)
 	return err ? err : l.ifindex;
 }
 
+/* queues: rx and tx queues of the device (veth), 0: the kernel's default. */
+static void put_queues(struct nlmsghdr *nlh, unsigned int queues)
+{
+	if (!queues)
+		return;
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, queues);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, queues);
+}
+
 /*
  * The peer of a veth or netkit pair, nested as attribute <type> of
  * IFLA_INFO_DATA: a struct ifinfomsg, then the peer's own attributes (its
  * name, and the netns to create it in when peer_netns_fd >= 0).
  */
-static void put_peer(struct nlmsghdr *nlh, unsigned short type, const char *peer, int peer_netns_fd)
+static void put_peer(struct nlmsghdr *nlh, unsigned short type, const char *peer, int peer_netns_fd,
+		     unsigned int queues)
 {
 	struct nlattr *pinfo = mnl_attr_nest_start(nlh, type);
 	struct ifinfomsg *pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
@@ -237,6 +247,7 @@ static void put_peer(struct nlmsghdr *nlh, unsigned short type, const char *peer
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
 	if (peer_netns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (unsigned int)peer_netns_fd);
+	put_queues(nlh, queues);
 	mnl_attr_nest_end(nlh, pinfo);
 }
 
@@ -257,7 +268,7 @@ int np_nl_netkit_add(const char *name, const char *peer, int peer_netns_fd, bool
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "netkit");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	mnl_attr_put_u32(nlh, IFLA_NETKIT_MODE, l2 ? NETKIT_L2 : NETKIT_L3);
-	put_peer(nlh, IFLA_NETKIT_PEER_INFO, peer, peer_netns_fd);
+	put_peer(nlh, IFLA_NETKIT_PEER_INFO, peer, peer_netns_fd, 0);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
 	err = nl_talk(nlh, &r);
@@ -271,7 +282,8 @@ int np_nl_netkit_add(const char *name, const char *peer, int peer_netns_fd, bool
 }
 
 /* RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL of <kind>; veth peer when peer != NULL. */
-static int link_create(const char *name, const char *kind, const char *peer, int peer_netns_fd)
+static int link_create(const char *name, const char *kind, const char *peer, int peer_netns_fd,
+		       unsigned int queues)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nl_reply r = { 0 };
@@ -284,11 +296,12 @@ static int link_create(const char *name, const char *kind, const char *peer, int
 		return -EINVAL;
 	nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	put_queues(nlh, queues);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
 	if (peer) {
 		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-		put_peer(nlh, VETH_INFO_PEER, peer, peer_netns_fd);
+		put_peer(nlh, VETH_INFO_PEER, peer, peer_netns_fd, queues);
 		mnl_attr_nest_end(nlh, data);
 	}
 	mnl_attr_nest_end(nlh, linkinfo);
@@ -304,12 +317,20 @@ int np_nl_veth_add(const char *name, const char *peer, int peer_netns_fd)
 {
 	if (!peer)
 		return -EINVAL;
-	return link_create(name, "veth", peer, peer_netns_fd);
+	return link_create(name, "veth", peer, peer_netns_fd, 0);
+}
+
+int np_nl_veth_add_queues(const char *name, const char *peer, int peer_netns_fd,
+			  unsigned int queues)
+{
+	if (!peer)
+		return -EINVAL;
+	return link_create(name, "veth", peer, peer_netns_fd, queues);
 }
 
 int np_nl_bridge_add(const char *name)
 {
-	return link_create(name, "bridge", NULL, -1);
+	return link_create(name, "bridge", NULL, -1, 0);
 }
 
 /* Change one existing link, found by name. */

@@ -42,6 +42,9 @@ int np_nl_link_index(const char *ifname);
  * appears here. Both ends are left down.
  */
 int np_nl_veth_add(const char *name, const char *peer, int peer_netns_fd);
+/* The same with queues rx and tx queues on both ends (0: the default, 1). */
+int np_nl_veth_add_queues(const char *name, const char *peer, int peer_netns_fd,
+			  unsigned int queues);
 /* What np_nl_link_get() reports about a link. */
 struct np_nl_link {
 	int ifindex;

@@ -325,13 +325,14 @@ static const char *fam_name(int f)
 
 /*
  * --mode dsr: remote backends get the client's packet unchanged inside an
- * IPIP header; the backend's node decapsulates it and only replaces the
- * VIP by its local backend's address, so a backend must listen on the
- * service port (no port translation). Local backends are DNATed as in SNAT
- * mode. Only for traffic from outside (loadbalancer, externalip, nodeport)
- * and IPv4 (IPIP) in this round.
+ * IPIP (IPv4) or IP6IP6 (IPv6) header; the backend's node decapsulates it
+ * and only replaces the VIP by its local backend's address, so a backend
+ * must listen on the service port (no port translation). Local backends are
+ * DNATed as in SNAT mode. Only for traffic from outside (loadbalancer,
+ * externalip, nodeport): a clusterip's clients are pods, whose egress
+ * program only DNATs.
  */
-static int check_dsr(const struct np_svc_spec *s, const char *vip, char *err, size_t errlen)
+static int check_dsr(const struct np_svc_spec *s, char *err, size_t errlen)
 {
 	char b[NP_SVC_ADDRSTRLEN];
 
@@ -340,10 +341,6 @@ static int check_dsr(const struct np_svc_spec *s, const char *vip, char *err, si
 		       "--mode dsr applies to loadbalancer, externalip and nodeport services, "
 		       "not clusterip");
 		return -EINVAL;
-	}
-	if (s->vip.family != NP_AF_INET) {
-		seterr(err, errlen, "--mode dsr: %s: only IPv4 (IPIP) so far (allowed: snat)", vip);
-		return -EOPNOTSUPP;
 	}
 	for (size_t i = 0; i < s->n_be; i++) {
 		if (s->be[i].a.port == s->vip.port)
@@ -365,7 +362,7 @@ int np_svc_check_spec(struct np_svc_spec *s, __u32 maglev_size, char *err, size_
 
 	np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
 	if (s->mode == NP_SVC_MODE_DSR) {
-		ret = check_dsr(s, a, err, errlen);
+		ret = check_dsr(s, err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -1002,16 +999,59 @@ static bool in_table(const struct np_svc_spec *s, const struct np_svc_backend *b
 }
 
 /*
- * A new inner map holding the Maglev table of s's table backends; its fd
- * in *out. count: how many backends it holds (0: all slots 0).
+ * The table np_maglev[s->id] holds now, into prev[0..m->msize-1] (keys: scratch
+ * of msize entries): 0, -ENOENT when there is none of this node's table size (a
+ * new service, or `up --maglev-size` changed), or -errno.
  */
-static int table_create(const struct svc_maps *m, const struct np_svc_spec *s, int *out,
-			__u16 *count)
+static int table_read(const struct svc_maps *m, const struct np_svc_spec *s, __u32 *keys,
+		      __u32 *prev)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info), inner_id, cnt = m->msize, batch;
+	int fd, err = 0;
+
+	if (bpf_map_lookup_elem(m->maglev, &s->id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_map_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
+	    info.value_size != sizeof(__u32) || info.max_entries != m->msize) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (!bpf_map_lookup_batch(fd, NULL, &batch, keys, prev, &cnt, NULL) && cnt == m->msize)
+		goto out;
+	/* no batch support (or a short batch): one by one */
+	for (__u32 i = 0; i < m->msize; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &prev[i])) {
+			err = -errno;
+			goto out;
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
+/*
+ * A new inner map holding the Maglev table of s's table backends; its fd
+ * in *out. count: how many backends it holds (0: all slots 0). update: s
+ * is live, so the new table is built from the one in use (minimal
+ * disruption, see maglev.h); a new service's table is built from scratch.
+ */
+static int table_create(const struct svc_maps *m, const struct np_svc_spec *s, bool update,
+			int *out, __u16 *count)
 {
 	/* the flags of the template in maps.h (BPF_F_INNER_MAP: any size) */
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
 	struct np_maglev_backend *mb = NULL;
-	__u32 *table = NULL, *keys = NULL;
+	__u32 *table = NULL, *keys = NULL, *prev = NULL, moved = 0;
 	size_t k = 0;
 	int fd = -1, err;
 
@@ -1032,13 +1072,31 @@ static int table_create(const struct svc_maps *m, const struct np_svc_spec *s, i
 		memcpy(mb[k].addr, s->be[i].a.addr, 16);
 		k++;
 	}
+	if (k && update) {
+		prev = malloc(m->msize * sizeof(*prev));
+		if (!prev) {
+			err = -ENOMEM;
+			goto out;
+		}
+		err = table_read(m, s, keys, prev);
+		if (err && err != -ENOENT)
+			np_warn("read the Maglev table of service %s from %s[%u]: %s; building "
+				"a new one from scratch",
+				s->name, NP_MAP_MAGLEV, s->id, strerror(-err));
+		if (err) {
+			free(prev);
+			prev = NULL;
+		}
+	}
 	if (k) {
-		err = np_maglev_build(mb, k, m->msize, table);
+		err = np_maglev_update(mb, k, m->msize, prev, table, &moved);
 		if (err) {
 			np_err("build the Maglev table of service %s (%zu backends, M=%u): %s",
 			       s->name, k, m->msize, strerror(-err));
 			goto out;
 		}
+		np_dbg("service %s: Maglev table (%zu backends, M=%u) built %s: %u slots moved",
+		       s->name, k, m->msize, prev ? "from the one in use" : "from scratch", moved);
 	}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "np_maglev_in", sizeof(__u32), sizeof(__u32),
 			    m->msize, &mo);
@@ -1072,6 +1130,7 @@ static int table_create(const struct svc_maps *m, const struct np_svc_spec *s, i
 out:
 	if (fd >= 0)
 		close(fd);
+	free(prev);
 	free(keys);
 	free(table);
 	free(mb);
@@ -1113,6 +1172,7 @@ static int meta_write(const struct np_node *n, const struct np_svc_spec *s)
 	json_object_object_add(o, "algo", json_object_new_string(np_svc_algo_name(s->algo)));
 	json_object_object_add(o, "mode", json_object_new_string(mode_names[s->mode & 1]));
 	json_object_object_add(o, "affinity", json_object_new_int64(s->affinity_s));
+	json_object_object_add(o, "afxdp", json_object_new_int(s->afxdp ? 1 : 0));
 	json_object_object_add(o, "etp",
 			       json_object_new_string(s->etp_local ? "local" : "cluster"));
 	for (size_t i = 0; i < s->n_src; i++) {
@@ -1167,6 +1227,7 @@ static int record_read(const struct np_node *n, const char *name, int be_fd, str
 		s->mode = v;
 	s->affinity_s = np_record_int(o, "affinity") > 0 ? (__u32)np_record_int(o, "affinity") : 0;
 	s->etp_local = (t = np_record_str(o, "etp")) && !strcmp(t, "local");
+	s->afxdp = np_record_int(o, "afxdp") > 0;
 	s->scope = s->type == NP_SVC_T_NODEPORT ? NP_SVC_SCOPE_NODEPORT : NP_SVC_SCOPE_VIP;
 	if (json_object_object_get_ex(o, "source_ranges", &arr) &&
 	    json_object_is_type(arr, json_type_array)) {
@@ -1433,14 +1494,15 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 	}
 
 	/* 2. the table, then the service */
-	err = table_create(m, s, &inner, &count);
+	err = table_create(m, s, old != NULL, &inner, &count);
 	if (err)
 		goto undo;
 	memset(&sv, 0, sizeof(sv));
 	sv.id = s->id;
 	sv.flags = (s->affinity_s ? NP_SVC_F_AFFINITY : 0) |
 		   (s->etp_local ? NP_SVC_F_ETP_LOCAL : 0) | (s->n_src ? NP_SVC_F_SRC_RANGE : 0) |
-		   (s->mode == NP_SVC_MODE_DSR ? NP_SVC_F_DSR : 0);
+		   (s->mode == NP_SVC_MODE_DSR ? NP_SVC_F_DSR : 0) |
+		   (s->afxdp ? NP_SVC_F_AFXDP : 0);
 	sv.affinity_s = s->affinity_s;
 	sv.count = count;
 	sv.type = s->type;
@@ -1854,4 +1916,117 @@ int np_backend_set(struct np_node *n, const char *name, const struct np_svc_addr
 		   int state)
 {
 	return backend_change(n, name, BE_SET, NULL, a, weight, state);
+}
+
+/* ---- endpoints come and go --------------------------------------------- */
+
+/* Is a backend of family/addr (16 bytes, zero-padded) in np_backends at all? */
+static int backends_have(struct np_node *n, int family, const __u8 *addr)
+{
+	struct np_backend v;
+	__u32 key, next;
+	void *prev = NULL;
+	int fd, found = 0;
+
+	fd = np_node_map_open(n, NP_MAP_BACKENDS);
+	if (fd == -ENOENT)
+		return 0; /* no service maps on this node */
+	if (fd < 0) {
+		np_err("open %s/%s: %s", n->pin_dir, NP_MAP_BACKENDS, strerror(-fd));
+		return fd;
+	}
+	while (!found && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		found = !bpf_map_lookup_elem(fd, &key, &v) && v.family == family &&
+			!memcmp(v.addr, addr, sizeof(v.addr));
+	}
+	close(fd);
+	return found;
+}
+
+/*
+ * One service: the backends at a get the local flag want. A service with
+ * --etp local keeps only local backends in its table: a backend that
+ * becomes local is marked before the new table goes in, one that stops
+ * being local leaves the table before it is unmarked.
+ */
+static int refresh_one(struct np_node *n, struct svc_maps *m, const char *name,
+		       const struct np_svc_addr *a, bool want)
+{
+	struct np_svc_spec old, s;
+	size_t changed = 0;
+	int err;
+
+	err = record_read(n, name, m->be, &old);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	err = spec_dup(&old, &s);
+	if (err)
+		goto out_old;
+	for (size_t i = 0; i < s.n_be; i++) {
+		struct np_svc_backend *b = &s.be[i];
+
+		if (b->a.family != a->family || memcmp(b->a.addr, a->addr, sizeof(a->addr)) ||
+		    !(b->flags & NP_BE_F_LOCAL) == !want)
+			continue;
+		b->flags ^= NP_BE_F_LOCAL;
+		changed++;
+	}
+	if (!changed)
+		goto out;
+	if (s.etp_local && !want)
+		err = commit(n, m, &old, &s);
+	for (size_t i = 0; !err && i < s.n_be; i++) {
+		if (s.be[i].flags != old.be[i].flags)
+			err = be_write(m, &s, &s.be[i], BPF_EXIST);
+	}
+	if (!err && s.etp_local && want)
+		err = commit(n, m, &old, &s);
+out:
+	np_svc_spec_free(&s);
+out_old:
+	np_svc_spec_free(&old);
+	return err;
+}
+
+int np_svc_refresh_local(struct np_node *n, int family, const void *addr)
+{
+	struct np_svc_addr a;
+	struct svc_maps m;
+	char **names;
+	size_t k;
+	bool local;
+	int err, ret = 0;
+
+	if (!n->pin_exists)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.family = (__u8)family;
+	memcpy(a.addr, addr, family == NP_AF_INET ? 4 : 16);
+	err = backends_have(n, family, a.addr);
+	if (err <= 0)
+		return err;
+	err = maps_open(n, &m);
+	if (err)
+		return err;
+	local = is_local(&m, &a);
+	err = record_names(n, &names, &k);
+	if (err) {
+		np_err("list the service records of node %s: %s", n->name, strerror(-err));
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++) {
+		err = refresh_one(n, &m, names[i], &a, local);
+		if (err && !ret) {
+			np_err("refresh the local flag of the backends of service %s: %s", names[i],
+			       strerror(-err));
+			ret = err;
+		}
+	}
+	names_free(names, k);
+	err = ret;
+out:
+	maps_close(&m);
+	return err;
 }

@@ -69,6 +69,7 @@ struct np_svc_spec {
 	__u32 affinity_s;	/* 0: none */
 	bool etp_local;
 	bool etp_given; /* --etp was given (only some types take it) */
+	bool afxdp;	/* --afxdp: steered into the AF_XDP pool (NP_SVC_F_AFXDP) */
 	size_t n_be;
 	struct np_svc_backend *be; /* malloc'ed */
 	size_t n_src;
@@ -107,11 +108,11 @@ bool np_svc_addr_eq(const struct np_svc_addr *a, const struct np_svc_addr *b);
 /*
  * Check a whole service against itself and a table of maglev_size slots:
  * the VIP fits the type (NodePort: 0.0.0.0 or [::]; the others: a concrete
- * address), --mode dsr: not clusterip, backends on the VIP port (-EINVAL),
- * IPv4 only (-EOPNOTSUPP); --etp only for nodeport/loadbalancer/externalip,
+ * address), --mode dsr: not clusterip, backends on the VIP port (-EINVAL);
+ * --etp only for nodeport/loadbalancer/externalip,
  * one family everywhere (backends, source ranges), no backend twice, at
  * most maglev_size backends, weights 1..65535, affinity 1..86400. Fills
- * scope. 0, -EINVAL, -E2BIG or -EOPNOTSUPP with err set.
+ * scope. 0, -EINVAL or -E2BIG with err set.
  */
 int np_svc_check_spec(struct np_svc_spec *s, __u32 maglev_size, char *err, size_t errlen);
 
@@ -144,7 +145,7 @@ void np_svc_forget_all(struct np_node *n);
 
 /*
  * Add a service. Rejections (-EEXIST name or VIP taken, -EINVAL, -E2BIG,
- * -ENOSPC no free id, -EOPNOTSUPP DSR) change nothing and are logged.
+ * -ENOSPC no free id) change nothing and are logged.
  */
 int np_svc_add(struct np_node *n, struct np_svc_spec *s);
 int np_svc_del(struct np_node *n, const char *name, struct np_svc_info *out);
@@ -159,5 +160,15 @@ int np_backend_del(struct np_node *n, const char *name, const struct np_svc_addr
 /* weight 0: unchanged; state < 0: unchanged. */
 int np_backend_set(struct np_node *n, const char *name, const struct np_svc_addr *a, __u32 weight,
 		   int state);
+
+/*
+ * `endpoint add` / `endpoint del`: every backend (of any service of node n)
+ * whose address is addr (family NP_AF_INET or NP_AF_INET6; 4 or 16 bytes)
+ * gets NP_BE_F_LOCAL as np_endpoints says now, one np_backends entry
+ * updated at a time; services with --etp local get their table rebuilt.
+ * A node without services (or not up) has nothing to do. 0 or -errno
+ * (logged).
+ */
+int np_svc_refresh_local(struct np_node *n, int family, const void *addr);
 
 #endif /* NP_SERVICE_H */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * nodepath XDP on the uplink: parse -> prefilter -> service load balancing
- * (lb.h: reverse NAT, DNAT to a local backend and XDP_PASS, SNAT + DNAT to a
- * remote one and XDP_TX) -> XDP_DROP, XDP_PASS, XDP_TX or XDP_REDIRECT.
+ * (lb.h: reverse NAT, DNAT to a local backend and XDP_PASS, or into the
+ * AF_XDP pool for an --afxdp service (xsk.h), SNAT + DNAT to a remote one
+ * and XDP_TX) -> XDP_DROP, XDP_PASS, XDP_TX or XDP_REDIRECT.
  * A passed packet carries struct np_meta in its metadata so that the tcx
  * uplink program does not judge it again.
  *
@@ -41,6 +42,7 @@
 #include <nodepath/bpf/prefilter.h>
 #include <nodepath/bpf/lb.h>
 #include <nodepath/bpf/dsr.h>
+#include <nodepath/bpf/xsk.h>
 
 /* Load-time configuration, set through the skeleton before load. */
 const volatile struct np_cfg cfg = {};
@@ -135,6 +137,10 @@ int np_xdp_uplink(struct xdp_md *xdp)
 				np_xdp_mark(xdp, &ctx);
 			return ret;
 		}
+		/* A local backend of an AF_XDP service: the pool, if it runs (xsk.h). */
+		if (lb == NP_LB_LOCAL &&
+		    np_xsk_steer(xdp, pkt.family, pkt.l4_proto) == XDP_REDIRECT)
+			return XDP_REDIRECT;
 	}
 	if (cfg.features & NP_FEAT_META)
 		np_xdp_mark(xdp, &ctx);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <json-c/json.h>
 
+#include "agent_client.h"
 #include "cli.h"
 #include "endpoint.h"
 #include "node.h"
@@ -155,6 +156,8 @@ static int cmd_add(struct np_cli *cli, int argc, char **argv)
 	np_node_close(&n);
 	if (ret)
 		return NP_EXIT_FAIL;
+	/* The AF_XDP pool's workers open a tx socket on the new device (no agent: nothing). */
+	np_agent_notify_ep(n.name, e.host_ifindex, 1);
 	addrs_text(&e.ip, v4, v6);
 	printf("endpoint %s (id %u) on node %s: %s %s (ifindex %d) <-> %s in netns %s, %s %s\n",
 	       e.name, e.id, n.name, dev_text(&e), e.name, e.host_ifindex, NP_EP_POD_DEV, e.netns,
@@ -180,6 +183,9 @@ static int cmd_del(struct np_cli *cli, int argc, char **argv)
 	np_node_close(&n);
 	if (ret)
 		return NP_EXIT_FAIL;
+	/* The AF_XDP pool's workers close their tx socket on the device that went. */
+	if (e.host_ifindex > 0)
+		np_agent_notify_ep(n.name, e.host_ifindex, 0);
 	printf("endpoint %s deleted from node %s: links, map entries and devices removed\n", e.name,
 	       n.name);
 	return NP_EXIT_OK;

@@ -11,13 +11,13 @@
 #include "input.h"
 #include "lab.h"
 
-enum { OPT_NAME = 256, OPT_NODES, OPT_PODS, OPT_CLIENTS, OPT_JSON, OPT_POD_DEV };
+enum { OPT_NAME = 256, OPT_NODES, OPT_PODS, OPT_CLIENTS, OPT_JSON, OPT_POD_DEV, OPT_QUEUES };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nodepath lab up [--name N] [--nodes N] [--pods N] [--clients N]\n"
-		"                       [--pod-dev auto|veth|netkit|none]\n"
+		"                       [--pod-dev auto|veth|netkit|none] [--queues N]\n"
 		"       nodepath lab down [--name N]\n"
 		"       nodepath lab status [--name N] [--json]\n\n"
 		"A fabric bridge, clients, nodes and pods, each in its own network namespace\n"
@@ -31,10 +31,12 @@ static void usage(FILE *f)
 		"                when the kernel has it, else veth), veth or netkit; each\n"
 		"                node runs `nodepath up` on its uplink (XDP native, its pod\n"
 		"                range). none: plain veth pods routed by the nodes' stack\n"
+		"  --queues N    rx/tx queues of each node's uplink veth pair, 1..%d (default\n"
+		"                1): one AF_XDP worker per queue (`nodepath agent`)\n"
 		"  --json        status as JSON\n"
 		"  -h, --help    this help\n",
 		NP_LAB_NAME_MAX, NP_LAB_DEFAULT_NAME, NP_LAB_MAX_NODES, NP_LAB_MAX_PODS,
-		NP_LAB_MAX_CLIENTS);
+		NP_LAB_MAX_CLIENTS, NP_LAB_MAX_QUEUES);
 }
 
 static int parse_count(const char *cmd, const char *opt, const char *arg, unsigned int max,
@@ -64,6 +66,7 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed, s
 		{ "clients", required_argument, NULL, OPT_CLIENTS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "pod-dev", required_argument, NULL, OPT_POD_DEV },
+		{ "queues", required_argument, NULL, OPT_QUEUES },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -102,6 +105,9 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed, s
 					cmd, "--pod-dev \"%s\": allowed: auto, veth, netkit, none",
 					optarg);
 			break;
+		case OPT_QUEUES:
+			ret = parse_count(cmd, "--queues", optarg, NP_LAB_MAX_QUEUES, &a->o.queues);
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -126,6 +132,7 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed, s
 	 (1u << (OPT_CLIENTS - OPT_NAME)))
 #define A_JSON (1u << (OPT_JSON - OPT_NAME))
 #define A_POD_DEV (1u << (OPT_POD_DEV - OPT_NAME))
+#define A_QUEUES (1u << (OPT_QUEUES - OPT_NAME))
 
 static int root_check(const char *cmd)
 {
@@ -160,7 +167,7 @@ int np_cmd_lab(struct np_cli *cli, int argc, char **argv)
 	optind = 0;
 
 	if (!strcmp(verb, "up")) {
-		ret = parse("lab up", argc, argv, A_NAME | A_SHAPE | A_POD_DEV, &a);
+		ret = parse("lab up", argc, argv, A_NAME | A_SHAPE | A_POD_DEV | A_QUEUES, &a);
 		if (ret)
 			return ret < 0 ? NP_EXIT_OK : ret;
 		if (root_check("lab up"))

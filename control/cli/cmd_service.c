@@ -22,7 +22,7 @@ static void svc_usage(FILE *f)
 		"               [--type clusterip|nodeport|loadbalancer|externalip]\n"
 		"               [--backend ADDR:PORT[,weight=W]]... [--algo maglev|random]\n"
 		"               [--mode snat|dsr] [--affinity SECONDS] [--source-range CIDR]...\n"
-		"               [--etp cluster|local]\n"
+		"               [--etp cluster|local] [--afxdp]\n"
 		"       nodepath [--node NS] service del NAME\n"
 		"       nodepath [--node NS] service get NAME [--json]\n"
 		"       nodepath [--node NS] service list [--json]\n\n"
@@ -33,11 +33,14 @@ static void svc_usage(FILE *f)
 		"  --backend        IPv6 in brackets; weight 1..%u (default 1); at most the\n"
 		"                   node's Maglev table size (`up --maglev-size`)\n"
 		"  --algo           default maglev\n"
-		"  --mode           default snat; dsr (IPv4, not clusterip): remote backends by\n"
-		"                   IPIP, replies straight to the client; backend port = VIP port\n"
+		"  --mode           default snat; dsr (not clusterip): remote backends by\n"
+		"                   IPIP/IP6IP6, replies straight to the client; backend port =\n"
+		"                   VIP port\n"
 		"  --affinity       keep a client on its backend, 1..%u seconds\n"
 		"  --source-range   only these source prefixes may use it (up to %d)\n"
-		"  --etp            externalTrafficPolicy (nodeport, loadbalancer, externalip)\n",
+		"  --etp            externalTrafficPolicy (nodeport, loadbalancer, externalip)\n"
+		"  --afxdp          local backends get it through the AF_XDP pool (`nodepath\n"
+		"                   agent`); the kernel path while no worker runs\n",
 		NP_SVC_NAME_MAX, NP_WEIGHT_MAX, NP_SVC_AFFINITY_MAX, NP_SVC_SRC_RANGES_MAX);
 }
 
@@ -65,6 +68,7 @@ static int svc_add(struct np_cli *cli, int argc, char **argv)
 		{ "affinity", required_argument, NULL, 'A' },
 		{ "source-range", required_argument, NULL, 's' },
 		{ "etp", required_argument, NULL, 'e' },
+		{ "afxdp", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -128,6 +132,9 @@ static int svc_add(struct np_cli *cli, int argc, char **argv)
 			if (np_svc_parse_etp(optarg, &s.etp_local, err, sizeof(err)))
 				goto usage;
 			s.etp_given = true;
+			break;
+		case 'X':
+			s.afxdp = true;
 			break;
 		case 'h':
 			svc_usage(stdout);
@@ -218,8 +225,10 @@ static struct json_object *info_json(const struct np_svc_info *v)
 	json_object_object_add(o, "type", json_object_new_string(np_svc_type_name(s->type)));
 	json_object_object_add(o, "vip", json_object_new_string(a));
 	json_object_object_add(o, "algo", json_object_new_string(np_svc_algo_name(s->algo)));
-	json_object_object_add(o, "mode", json_object_new_string("snat"));
+	json_object_object_add(o, "mode",
+			       json_object_new_string(s->mode == NP_SVC_MODE_DSR ? "dsr" : "snat"));
 	json_object_object_add(o, "affinity", json_object_new_int64(s->affinity_s));
+	json_object_object_add(o, "afxdp", json_object_new_boolean(s->afxdp));
 	json_object_object_add(o, "etp",
 			       json_object_new_string(s->etp_local ? "local" : "cluster"));
 	if (v->flags & NP_SVC_F_AFFINITY)
@@ -228,6 +237,8 @@ static struct json_object *info_json(const struct np_svc_info *v)
 		json_object_array_add(fl, json_object_new_string("etp_local"));
 	if (v->flags & NP_SVC_F_SRC_RANGE)
 		json_object_array_add(fl, json_object_new_string("source_range"));
+	if (v->flags & NP_SVC_F_AFXDP)
+		json_object_array_add(fl, json_object_new_string("afxdp"));
 	json_object_object_add(o, "flags", fl);
 	for (size_t i = 0; i < s->n_src; i++) {
 		np_format_cidr(&s->src[i], c, sizeof(c));
@@ -261,12 +272,15 @@ static void info_print(const struct np_svc_info *v)
 	char a[NP_SVC_ADDRSTRLEN], c[NP_CIDR_STRLEN];
 
 	np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
-	printf("service %s (id %u): %s %s, algo %s, mode snat", s->name, s->id,
-	       np_svc_type_name(s->type), a, np_svc_algo_name(s->algo));
+	printf("service %s (id %u): %s %s, algo %s, mode %s", s->name, s->id,
+	       np_svc_type_name(s->type), a, np_svc_algo_name(s->algo),
+	       s->mode == NP_SVC_MODE_DSR ? "dsr" : "snat");
 	if (s->affinity_s)
 		printf(", affinity %u s", s->affinity_s);
 	if (s->etp_local)
 		printf(", etp local");
+	if (s->afxdp)
+		printf(", afxdp");
 	printf("\n  %u of %zu backends in the table; %llu packets, %llu bytes\n", v->count, s->n_be,
 	       (unsigned long long)v->stats.packets, (unsigned long long)v->stats.bytes);
 	for (size_t i = 0; i < s->n_src; i++) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "agent_client.h"
 #include "cli.h"
 #include "log.h"
 #include "node.h"
@@ -18,6 +19,46 @@ static void stats_usage(FILE *f)
 		   "Datapath counters per hook (xdp, tc_uplink_in), summed over CPUs:\n"
 		   "outcomes (rx, pass, skipped, judged, ...) and drops by reason.\n"
 		   "Text shows the non-zero ones; --json shows all (packets).\n");
+}
+
+/* The AF_XDP pool's counters, when an agent runs for the node (silent when none does). */
+static void afxdp_json(const char *node, struct json_object *o)
+{
+	struct json_object *ag;
+
+	if (!np_agent_request_json(node, "stats", 2000, &ag))
+		json_object_object_add(o, "afxdp", ag);
+}
+
+static void afxdp_text(const char *node)
+{
+	struct json_object *ag, *ws, *v;
+	size_t n;
+
+	if (np_agent_request_json(node, "stats", 2000, &ag))
+		return;
+	if (json_object_object_get_ex(ag, "workers", &ws)) {
+		n = json_object_array_length(ws);
+		printf("afxdp: %zu worker%s (nodepath agent status for more)\n", n,
+		       n == 1 ? "" : "s");
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *w = json_object_array_get_idx(ws, i);
+			const char *k[] = { "rx",	    "tx",	    "fill_empty",
+					    "tx_ring_full", "invalid_desc", "rx_ring_full",
+					    "rx_dropped" };
+
+			printf("%-14s queue %-3d", "afxdp",
+			       json_object_object_get_ex(w, "queue", &v) ? json_object_get_int(v)
+									 : -1);
+			for (size_t j = 0; j < sizeof(k) / sizeof(k[0]); j++)
+				printf(" %s %llu", k[j],
+				       json_object_object_get_ex(w, k[j], &v)
+					       ? (unsigned long long)json_object_get_uint64(v)
+					       : 0ULL);
+			printf("\n");
+		}
+	}
+	json_object_put(ag);
 }
 
 int np_cmd_stats(struct np_cli *cli, int argc, char **argv)
@@ -71,6 +112,7 @@ int np_cmd_stats(struct np_cli *cli, int argc, char **argv)
 		}
 		json_object_object_add(o, "hooks", hooks);
 		json_object_object_add(o, "drops_total", json_object_new_uint64(drops_total));
+		afxdp_json(n.name, o);
 		printf("%s\n", json_object_to_json_string_ext(
 				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
@@ -91,6 +133,7 @@ int np_cmd_stats(struct np_cli *cli, int argc, char **argv)
 		}
 	}
 	printf("drops total: %llu packets\n", (unsigned long long)drops_total);
+	afxdp_text(n.name);
 	free(s);
 	return NP_EXIT_OK;
 }

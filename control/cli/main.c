@@ -23,6 +23,7 @@ static const struct {
 	{ "endpoint", np_cmd_endpoint, "pods' devices on the datapath: add, del, list" },
 	{ "service", np_cmd_service, "load-balanced services: add, del, get, list" },
 	{ "backend", np_cmd_backend, "a service's backends: add, del, set" },
+	{ "agent", np_cmd_agent, "the AF_XDP worker pool: run it, status, stop" },
 	{ "lab", np_cmd_lab, "a whole node in network namespaces: up, down, status" },
 };
 

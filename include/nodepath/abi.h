@@ -85,6 +85,14 @@
  */
 #define NP_DSR_SRC4_NET 0xc612ff00U /* 198.18.255.0, host order */
 #define NP_DSR_SRC4_HOSTS 254
+/*
+ * DSR over IPv6 (IP6IP6): the outer source is an address of fd00:18:ffff::/96
+ * whose low 32 bits are the flow hash (0 becomes 1); the flow label carries
+ * the hash too. Never routed, nothing answers it. The first three words:
+ */
+#define NP_DSR_SRC6_W0 0xfd000018U /* fd00:0018 */
+#define NP_DSR_SRC6_W1 0xffff0000U /* ffff:0000 */
+#define NP_DSR_SRC6_W2 0x00000000U /* 0000:0000 */
 
 /* Address families as the parser reports them (Linux AF_INET, AF_INET6). */
 #define NP_AF_INET 2

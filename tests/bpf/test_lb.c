@@ -76,6 +76,7 @@
 #define VIP6_LOCAL "fd00:18:100::10"
 #define VIP6_REMOTE "fd00:18:100::11"
 #define VIP_DSR "198.18.100.20"
+#define VIP6_DSR "fd00:18:100::20"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -329,8 +330,10 @@ enum {
 	BE_POD1_UDP = 6, /* pod1:5353 */
 	BE6_POD1 = 7,	 /* [pod1]:8080 */
 	BE6_POD1_UDP = 8,
-	BE6_NODE2 = 9,	   /* [node2]:8080, remote */
-	BE_DSR_NODE2 = 10, /* 198.18.0.2:80, remote (DSR: the service port) */
+	BE6_NODE2 = 9,	    /* [node2]:8080, remote */
+	BE_DSR_NODE2 = 10,  /* 198.18.0.2:80, remote (DSR: the service port) */
+	BE6_DSR_NODE2 = 11, /* [node2]:80, remote (IPv6 DSR) */
+	BE6_DSR_NP = 12,    /* [node2]:30081, remote (IPv6 DSR NodePort) */
 };
 
 /* Service ids. */
@@ -348,6 +351,8 @@ enum {
 	SVC6_UDP,
 	SVC6_REMOTE,
 	SVC_DSR,
+	SVC6_DSR,
+	SVC6_DSR_NP,
 };
 
 static int seed_maps(void)
@@ -355,7 +360,8 @@ static int seed_maps(void)
 	static const __u32 pod1[] = { BE_POD1 }, pod2[] = { BE_POD2 }, node2[] = { BE_NODE2 },
 			   term[] = { BE_TERM }, both[] = { BE_POD1, BE_POD2 },
 			   udp[] = { BE_POD1_UDP }, v6[] = { BE6_POD1 }, v6u[] = { BE6_POD1_UDP },
-			   v6r[] = { BE6_NODE2 }, dsr[] = { BE_DSR_NODE2 };
+			   v6r[] = { BE6_NODE2 }, dsr[] = { BE_DSR_NODE2 },
+			   dsr6[] = { BE6_DSR_NODE2 }, dsr6np[] = { BE6_DSR_NP };
 	struct np_node_cfg node;
 	struct np_srcr_key sk;
 	struct np_ep_key nk;
@@ -399,6 +405,8 @@ static int seed_maps(void)
 	err = err ?: put_backend(BE6_POD1_UDP, POD1_6, 5353, NP_BE_ACTIVE, 1);
 	err = err ?: put_backend(BE6_NODE2, NODE2_6, 8080, NP_BE_ACTIVE, 0);
 	err = err ?: put_backend(BE_DSR_NODE2, NODE2_4, 80, NP_BE_ACTIVE, 0);
+	err = err ?: put_backend(BE6_DSR_NODE2, NODE2_6, 80, NP_BE_ACTIVE, 0);
+	err = err ?: put_backend(BE6_DSR_NP, NODE2_6, 30081, NP_BE_ACTIVE, 0);
 	err = err
 		      ?: put_svc(VIP_LOCAL, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_LOCAL, 0,
 				 NP_ALGO_MAGLEV, 0, pod1, 1);
@@ -438,6 +446,12 @@ static int seed_maps(void)
 	err = err
 		      ?: put_svc(VIP_DSR, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC_DSR, NP_SVC_F_DSR,
 				 NP_ALGO_MAGLEV, 0, dsr, 1);
+	err = err
+		      ?: put_svc(VIP6_DSR, P_TCP, 80, NP_SVC_SCOPE_VIP, SVC6_DSR, NP_SVC_F_DSR,
+				 NP_ALGO_MAGLEV, 0, dsr6, 1);
+	err = err
+		      ?: put_svc("::", P_TCP, 30081, NP_SVC_SCOPE_NODEPORT, SVC6_DSR_NP,
+				 NP_SVC_F_DSR, NP_ALGO_MAGLEV, 0, dsr6np, 1);
 	if (err)
 		return err;
 	/* SVC_SRCR admits 10.0.0.0/8 only: the client is refused. */
@@ -1833,6 +1847,415 @@ static void dsr_decap_refused(void **state)
 	fresh_state();
 }
 
+/* ---- DSR over IPv6 (IP6IP6) -------------------------------------------------------------- */
+
+static const struct spec c_dsr6 = SPEC(P_TCP, CLIENT6, VIP6_DSR, 40000, 80, TCP_SYN);
+
+/* dsr.h's NP_DSR_SEED: the seed of the flow hash that picks the outer source. */
+#define DSR_SEED 0x6e704453U
+
+/* lb.h's np_lb_hash(), in user space: the expected outer source and flow label. */
+static uint32_t h_rotl(uint32_t x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+static uint32_t h_word(uint32_t h, uint32_t w)
+{
+	w *= 0xcc9e2d51U;
+	w = h_rotl(w, 15);
+	w *= 0x1b873593U;
+	h ^= w;
+	h = h_rotl(h, 13);
+	return h * 5 + 0xe6546b64U;
+}
+
+static uint32_t lb_hash6(const struct spec *s, uint32_t seed)
+{
+	uint16_t sp = htons(s->sport), dp = htons(s->dport);
+	uint8_t a[16];
+	uint32_t h = seed, w;
+	int i;
+
+	h = h_word(h, (uint32_t)s->proto << 16 | NP_AF_INET6);
+	h = h_word(h, (uint32_t)sp << 16 | dp);
+	inet_pton(AF_INET6, s->saddr, a);
+	for (i = 0; i < 4; i++) {
+		memcpy(&w, a + 4 * i, 4);
+		h = h_word(h, w);
+	}
+	inet_pton(AF_INET6, s->daddr, a);
+	for (i = 0; i < 4; i++) {
+		memcpy(&w, a + 4 * i, 4);
+		h = h_word(h, w);
+	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bU;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35U;
+	h ^= h >> 16;
+	return h;
+}
+
+/* The client's packet with a traffic class (copied out) and a flow label (not). */
+static void build_dsr6_in(struct np_pktb *b, const struct spec *s)
+{
+	build(b, s);
+	b->buf[14] = 0x6b; /* traffic class 0xb8, flow label 0x12345 */
+	b->buf[15] = 0x81;
+	b->buf[16] = 0x23;
+	b->buf[17] = 0x45;
+}
+
+/* IP6IP6 around the IPv6 frame in (its Ethernet header dropped). */
+static void build_ip6ip6(struct np_pktb *o, const struct np_pktb *in, const uint8_t *dmac,
+			 const uint8_t *smac, uint32_t w0, const char *outer_src,
+			 const char *outer_dst)
+{
+	uint8_t *ip;
+
+	np_pktb_init(o);
+	np_pktb_eth_addr(o, dmac, smac, NP_ETH_P_IPV6);
+	ip = o->buf + np_pktb_put(o, NULL, 40);
+	ip[0] = (uint8_t)(w0 >> 24);
+	ip[1] = (uint8_t)(w0 >> 16);
+	ip[2] = (uint8_t)(w0 >> 8);
+	ip[3] = (uint8_t)w0;
+	ip[4] = (uint8_t)((in->len - 14) >> 8);
+	ip[5] = (uint8_t)(in->len - 14);
+	ip[6] = 41; /* IPPROTO_IPV6 */
+	ip[7] = 64;
+	inet_pton(AF_INET6, outer_src, ip + 8);
+	inet_pton(AF_INET6, outer_dst, ip + 24);
+	np_pktb_put(o, in->buf + 14, in->len - 14);
+}
+
+/*
+ * The ingress node's output, byte for byte: Ethernet to node 2; outer
+ * IPv6: the inner traffic class, the flow hash's low 20 bits as flow
+ * label, payload length, next header 41, hop limit 64, source
+ * fd00:18:ffff::<hash>, destination the backend; the client's packet
+ * untouched (hop limit and checksum included).
+ */
+static void assert_dsr6_frame(const struct out *o, const struct np_pktb *in, const struct spec *s)
+{
+	uint32_t h = lb_hash6(s, DSR_SEED);
+	char src[INET6_ADDRSTRLEN];
+	struct np_pktb want;
+	uint8_t a[16];
+	size_t i;
+
+	memset(a, 0, sizeof(a));
+	a[0] = 0xfd;
+	a[3] = 0x18;
+	a[4] = 0xff;
+	a[5] = 0xff;
+	a[12] = (uint8_t)(h >> 24);
+	a[13] = (uint8_t)(h >> 16);
+	a[14] = (uint8_t)(h >> 8);
+	a[15] = (uint8_t)(h ? h : 1);
+	inet_ntop(AF_INET6, a, src, sizeof(src));
+	print_message("# outer source %s, flow label 0x%05x\n", src, h & 0xfffff);
+	build_ip6ip6(&want, in, node2_mac, env.up0_mac, 0x6b800000U | (h & 0xfffff), src, NODE2_6);
+	if (o->len != want.len || memcmp(o->buf, want.buf, want.len)) {
+		for (i = 0; i < want.len && i < o->len; i++)
+			if (o->buf[i] != want.buf[i])
+				print_error("byte %zu: %02x, want %02x\n", i, o->buf[i],
+					    want.buf[i]);
+	}
+	assert_int_equal(o->len, in->len + 40);
+	assert_memory_equal(o->buf, want.buf, want.len);
+	/* The inner TCP checksum still holds (the inner packet is the client's). */
+	{
+		int ok;
+
+		l4_csum(in->buf, in->len, &ok);
+		assert_true(ok);
+	}
+}
+
+static void dsr6_encap(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec ack = c_dsr6;
+		struct np_ct_entry e;
+		struct np_pktb b;
+		struct ct_dump d;
+		struct out o;
+		__u64 n0 = stat_of(hook_of(r), NP_STAT_LB_TX);
+
+		build_dsr6_in(&b, &c_dsr6);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		assert_dsr6_frame(&o, &b, &c_dsr6);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_TX), n0 + 1);
+		/* CT FWD only: the reply does not come back here. */
+		assert_int_equal(ct_get(&c_dsr6, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.flags, NP_CT_F_DSR);
+		assert_int_equal(e.backend_id, BE6_DSR_NODE2);
+		assert_int_equal(e.svc_id, SVC6_DSR);
+		ct_dump(&d);
+		assert_int_equal(d.n, 1);
+		/* A later packet of the flow: CT hit, the same encapsulation. */
+		n0 = stat_of(hook_of(r), NP_STAT_LB_CT_HIT);
+		ack.tcp_flags = TCP_ACK;
+		build_dsr6_in(&b, &ack);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		assert_dsr6_frame(&o, &b, &ack);
+		assert_int_equal(stat_of(hook_of(r), NP_STAT_LB_CT_HIT), n0 + 1);
+	});
+}
+
+/*
+ * A full-size client packet (1500 bytes of IPv6) no longer fits the
+ * uplink's MTU with 40 more bytes: XDP's FIB lookup says so and the packet
+ * is dropped (fib), no ICMPv6 Packet Too Big is sent (the IPv4 path sends
+ * no frag-needed either); tc leaves it to the device (redirected, the MTU
+ * check is on the skb as it came), like the IPv4 path.
+ */
+static void dsr6_too_big(void **state)
+{
+	struct np_pktb b;
+	struct out o;
+	size_t l4;
+	uint16_t c;
+	__u64 n0;
+
+	(void)state;
+	REQUIRE_ENV();
+	fresh_state();
+	np_pktb_init(&b);
+	np_pktb_eth_addr(&b, env.up0_mac, client_mac, NP_ETH_P_IPV6);
+	np_pktb_ip6(&b, P_TCP, CLIENT6, VIP6_DSR);
+	l4 = np_pktb_tcp(&b, 40000, 80);
+	b.buf[l4 + 13] = TCP_ACK;
+	np_pktb_fill(&b, 1500 - 40 - 20, 0x5a);
+	np_pktb_finish(&b);
+	c = l4_csum(b.buf, b.len, NULL);
+	np_pktb_be16(&b, l4 + 16, c);
+	assert_int_equal(b.len, 14 + 1500);
+	n0 = stat_of(NP_HOOK_XDP, NP_DROP_FIB);
+	run(env.xdp_fd, 1, env.up0, &b, &o);
+	assert_int_equal(o.ret, XDP_DROP);
+	assert_int_equal(stat_of(NP_HOOK_XDP, NP_DROP_FIB), n0 + 1);
+	fresh_state();
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT);
+	assert_int_equal(o.len, b.len + 40);
+	fresh_state();
+}
+
+/* Two flows of one client: two outer sources and flow labels. */
+static void dsr6_two_flows(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = c_dsr6;
+		struct np_pktb b;
+		struct out o;
+
+		build_dsr6_in(&b, &in);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		assert_dsr6_frame(&o, &b, &in);
+		in.sport = 40001;
+		build_dsr6_in(&b, &in);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		assert_dsr6_frame(&o, &b, &in);
+		assert_int_not_equal(lb_hash6(&c_dsr6, DSR_SEED), lb_hash6(&in, DSR_SEED));
+	});
+}
+
+/* The client's packet as node 1 sends it by IP6IP6 to outer_dst (up0 receives it). */
+static void build_dsr6_rx(struct np_pktb *o, const struct spec *s, const char *outer_dst)
+{
+	struct np_pktb in;
+
+	build(&in, s);
+	build_ip6ip6(o, &in, env.up0_mac, node2_mac, 0x60012345U, "fd00:18:ffff::7", outer_dst);
+}
+
+/*
+ * The backend's node: XDP hands the IP6IP6 packet on untouched (tc's work);
+ * tc decapsulates it, puts pod1 in place of the VIP (port kept, checksum
+ * updated) and delivers it into pod1; CT REV [pod1]:80 -> client gives the
+ * VIP back.
+ */
+static void dsr6_decap(void **state)
+{
+	struct spec want = c_dsr6, rev = SPEC(P_TCP, POD1_6, CLIENT6, 80, 40000, 0);
+	struct np_ct_entry e;
+	struct np_pktb b;
+	struct ct_dump d;
+	struct out o;
+	uint8_t vip[16];
+	__u64 n0;
+
+	(void)state;
+	REQUIRE_ENV();
+	fresh_state();
+	build_dsr6_rx(&b, &c_dsr6, POD1_6);
+	run(env.xdp_fd, 1, env.up0, &b, &o);
+	assert_int_equal(o.ret, XDP_PASS);
+	assert_int_equal(o.len, b.len);
+	assert_memory_equal(o.buf, b.buf, b.len);
+	ct_dump(&d);
+	assert_int_equal(d.n, 0);
+
+	n0 = stat_of(NP_HOOK_TC_UPLINK_IN, NP_STAT_LB_NEW);
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	want.daddr = POD1_6;
+	assert_local(RUN_TC, &o, want, pod1_mac, pod1_host);
+	assert_int_equal(stat_of(NP_HOOK_TC_UPLINK_IN, NP_STAT_LB_NEW), n0 + 1);
+	assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e), 0);
+	inet_pton(AF_INET6, VIP6_DSR, vip);
+	assert_memory_equal(e.nat_addr, vip, 16);
+	assert_int_equal(ntohs(e.nat_port), 80);
+	assert_int_equal(e.flags, NP_CT_F_DSR | NP_CT_F_LOCAL_BE);
+	assert_int_equal(e.svc_id, SVC6_DSR);
+	ct_dump(&d);
+	assert_int_equal(d.n, 1);
+
+	/* The next packet of the flow: a CT hit, the same delivery. */
+	n0 = stat_of(NP_HOOK_TC_UPLINK_IN, NP_STAT_LB_CT_HIT);
+	want = c_dsr6;
+	want.tcp_flags = TCP_ACK;
+	build_dsr6_rx(&b, &want, POD1_6);
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	want.daddr = POD1_6;
+	assert_local(RUN_TC, &o, want, pod1_mac, pod1_host);
+	assert_int_equal(stat_of(NP_HOOK_TC_UPLINK_IN, NP_STAT_LB_CT_HIT), n0 + 1);
+	fresh_state();
+}
+
+/*
+ * An IPv6 DSR NodePort: the client's packet to the node's address goes by
+ * IP6IP6 to the remote backend; on the backend's node the inner
+ * destination (the first node's address) finds the NodePort service, pod1
+ * takes its place (port kept) and CT REV gives the reply the first node's
+ * address as source.
+ */
+static void dsr6_nodeport(void **state)
+{
+	struct spec in = SPEC(P_TCP, CLIENT6, NODE6, 40000, 30081, TCP_SYN), want;
+	struct spec rev = SPEC(P_TCP, POD1_6, CLIENT6, 30081, 40000, 0);
+	uint8_t node[16];
+
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct np_ct_entry e;
+		struct np_pktb b;
+		struct out o;
+
+		build_dsr6_in(&b, &in);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		assert_dsr6_frame(&o, &b, &in);
+		assert_int_equal(ct_get(&in, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.flags, NP_CT_F_DSR);
+		assert_int_equal(e.svc_id, SVC6_DSR_NP);
+	});
+	{
+		struct np_ct_entry e;
+		struct np_pktb b;
+		struct out o;
+
+		fresh_state();
+		build_dsr6_rx(&b, &in, POD1_6);
+		run(env.tc_fd, 0, env.up0, &b, &o);
+		want = in;
+		want.daddr = POD1_6;
+		assert_local(RUN_TC, &o, want, pod1_mac, pod1_host);
+		assert_int_equal(ct_get(&rev, NP_CT_DIR_REV, &e), 0);
+		inet_pton(AF_INET6, NODE6, node);
+		assert_memory_equal(e.nat_addr, node, 16);
+		assert_int_equal(ntohs(e.nat_port), 30081);
+		assert_int_equal(e.svc_id, SVC6_DSR_NP);
+		fresh_state();
+	}
+}
+
+/* The pod's reply at its egress: source := the VIP, then straight to the client. */
+static void dsr6_pod_reply(void **state)
+{
+	struct spec reply = SPEC(P_TCP, POD1_6, CLIENT6, 80, 40000, TCP_SYNACK), want;
+	struct np_pktb b;
+	struct out o;
+	__u64 n0;
+
+	(void)state;
+	REQUIRE_ENV();
+	fresh_state();
+	build_dsr6_rx(&b, &c_dsr6, POD1_6);
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT);
+	reply.dmac = pod1_host;
+	reply.smac = pod1_mac;
+	n0 = stat_of(NP_HOOK_TC_POD_FROM, NP_STAT_LB_REVNAT);
+	run_pod(env.pod1, &reply, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT);
+	want = reply;
+	want.saddr = VIP6_DSR;
+	want.ttl = 63;
+	assert_frame(&o, &want);
+	assert_int_equal(stat_of(NP_HOOK_TC_POD_FROM, NP_STAT_LB_REVNAT), n0 + 1);
+	fresh_state();
+}
+
+/*
+ * Not for a local endpoint, not a DSR service inside, or an inner packet
+ * DSR does not balance: no delivery into the pod.
+ */
+static void dsr6_decap_refused(void **state)
+{
+	struct spec other = SPEC(P_TCP, CLIENT6, VIP6_REMOTE, 40000, 80, TCP_SYN);
+	struct np_pktb b, in;
+	struct out o;
+	__u64 n0;
+
+	(void)state;
+	REQUIRE_ENV();
+	fresh_state();
+	/* The outer destination is no endpoint here: passed on as it came. */
+	build_dsr6_rx(&b, &c_dsr6, "fd00:19:2::11");
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	assert_int_equal(o.ret, (__u32)TCX_NEXT);
+	assert_int_equal(o.len, b.len);
+	assert_memory_equal(o.buf, b.buf, b.len);
+	/* For pod1, but the inner VIP is no DSR service: dropped. */
+	n0 = stat_of(NP_HOOK_TC_UPLINK_IN, NP_DROP_NO_BACKEND);
+	build_dsr6_rx(&b, &other, POD1_6);
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	assert_int_equal(o.ret, TC_ACT_SHOT);
+	assert_int_equal(stat_of(NP_HOOK_TC_UPLINK_IN, NP_DROP_NO_BACKEND), n0 + 1);
+	/* The inner packet is a fragment: not balanced by DSR, dropped. */
+	n0 = stat_of(NP_HOOK_TC_UPLINK_IN, NP_DROP_LB_FRAG);
+	np_pktb_init(&in);
+	np_pktb_eth_addr(&in, env.up0_mac, client_mac, NP_ETH_P_IPV6);
+	np_pktb_ip6(&in, 44, CLIENT6, VIP6_DSR);
+	np_pktb_ip6_frag(&in, P_TCP, 0, 1);
+	np_pktb_tcp(&in, 40000, 80);
+	np_pktb_fill(&in, 24, 0x5a);
+	np_pktb_finish(&in);
+	build_ip6ip6(&b, &in, env.up0_mac, node2_mac, 0x60000000U, "fd00:18:ffff::7", POD1_6);
+	run(env.tc_fd, 0, env.up0, &b, &o);
+	assert_int_equal(o.ret, TC_ACT_SHOT);
+	assert_int_equal(stat_of(NP_HOOK_TC_UPLINK_IN, NP_DROP_LB_FRAG), n0 + 1);
+	{
+		struct ct_dump d;
+
+		ct_dump(&d);
+		assert_int_equal(d.n, 0);
+	}
+	fresh_state();
+}
+
 /* ---- fragments and ICMP errors (frag.h, icmp.h) ------------------------------------------- */
 
 #define FRAG_DATA 40 /* UDP payload of the fragmented datagram */
@@ -2098,6 +2521,96 @@ static void icmp6_too_big_snat(void **state)
 	icmp_snat(CLIENT6, VIP6_REMOTE, NODE6, NODE2_6);
 }
 
+/*
+ * An IPv6 extension header of len bytes (8 * n) put between the fixed IPv6
+ * header and what follows it in frame b; the TCP/UDP checksum does not
+ * change (the pseudo-header has the upper-layer length). Fragment header:
+ * a first fragment (offset 0, more fragments).
+ */
+static void add_ext6(struct np_pktb *b, uint8_t type, size_t len)
+{
+	uint8_t rest[NP_PKTB_MAX], *ip6 = b->buf + 14, *h;
+	size_t n = b->len - 54, pl;
+
+	memcpy(rest, b->buf + 54, n);
+	b->len = 54;
+	h = b->buf + np_pktb_put(b, NULL, len);
+	h[0] = ip6[6];
+	if (type == 44) {
+		h[3] = 1; /* M */
+		h[7] = 0x42;
+	} else {
+		h[1] = (uint8_t)(len / 8 - 1);
+		h[2] = 1; /* PadN over the rest */
+		h[3] = (uint8_t)(len - 4);
+	}
+	ip6[6] = type;
+	pl = (size_t)(ip6[4] << 8 | ip6[5]) + len;
+	ip6[4] = (uint8_t)(pl >> 8);
+	ip6[5] = (uint8_t)pl;
+	np_pktb_put(b, rest, n);
+}
+
+/*
+ * Packet-too-big from the backend about a SNATed flow whose quoted packet
+ * has extension headers (hop-by-hop, 16 bytes of destination options, a
+ * first-fragment header): translated as without them, the extension
+ * headers untouched. A quote of a non-first fragment has no ports: left
+ * alone.
+ */
+static void icmp6_too_big_ext(void **state)
+{
+	(void)state;
+	REQUIRE_ENV();
+	BOTH({
+		struct spec in = SPEC(P_TCP, CLIENT6, VIP6_REMOTE, 40000, 80, TCP_SYN), sent, orig;
+		struct np_pktb inner, b, w;
+		uint32_t sum = 0;
+		struct out o;
+		size_t i, n;
+
+		run_up(r, &in, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		sent = in;
+		sent.saddr = NODE6;
+		sent.sport = out_sport(o.buf);
+		sent.daddr = NODE2_6;
+		sent.dport = 8080;
+		sent.ttl = 63;
+		build(&inner, &sent);
+		add_ext6(&inner, 44, 8);
+		add_ext6(&inner, 60, 16);
+		add_ext6(&inner, 0, 8);
+		build_icmp_err(&b, NODE2_6, NODE6, 2, 0, 1280, &inner, 0, env.up0_mac, node2_mac);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_tx[r]);
+		orig = in;
+		orig.ttl = 63;
+		build(&inner, &orig);
+		add_ext6(&inner, 44, 8);
+		add_ext6(&inner, 60, 16);
+		add_ext6(&inner, 0, 8);
+		build_icmp_err(&w, VIP6_REMOTE, CLIENT6, 2, 0, 1280, &inner, 63, client_mac,
+			       env.up0_mac);
+		/* The ICMPv6 checksum over the pseudo-header and the message. */
+		n = o.len - 54;
+		for (i = 8; i < 40; i += 2)
+			sum += (uint32_t)o.buf[14 + i] << 8 | o.buf[15 + i];
+		sum += (uint32_t)n + 58;
+		assert_int_equal(np_pktb_csum_add(o.buf + 54, n, sum), 0);
+		assert_same(&o, &w);
+
+		/* The same error quoting a non-first fragment: no ports, untouched. */
+		build(&inner, &sent);
+		add_ext6(&inner, 44, 8);
+		inner.buf[54 + 2] = 0x01; /* offset 32 */
+		build_icmp_err(&b, NODE2_6, NODE6, 2, 0, 1280, &inner, 0, env.up0_mac, node2_mac);
+		run(r == RUN_XDP ? env.xdp_fd : env.tc_fd, r == RUN_XDP, env.up0, &b, &o);
+		assert_int_equal(o.ret, v_pass[r]);
+		assert_same(&o, &b);
+	});
+}
+
 /* An error about no tracked flow goes on untouched. */
 static void icmp_unknown_flow(void **state)
 {
@@ -2150,12 +2663,20 @@ int main(void)
 		cmocka_unit_test(frag_v4_no_first),
 		cmocka_unit_test(icmp_frag_needed_snat),
 		cmocka_unit_test(icmp6_too_big_snat),
+		cmocka_unit_test(icmp6_too_big_ext),
 		cmocka_unit_test(icmp_unknown_flow),
 		cmocka_unit_test(dsr_encap),
 		cmocka_unit_test(dsr_two_flows),
 		cmocka_unit_test(dsr_decap),
 		cmocka_unit_test(dsr_pod_reply),
 		cmocka_unit_test(dsr_decap_refused),
+		cmocka_unit_test(dsr6_encap),
+		cmocka_unit_test(dsr6_two_flows),
+		cmocka_unit_test(dsr6_too_big),
+		cmocka_unit_test(dsr6_decap),
+		cmocka_unit_test(dsr6_pod_reply),
+		cmocka_unit_test(dsr6_nodeport),
+		cmocka_unit_test(dsr6_decap_refused),
 	};
 
 	printf("# load-balancer fixtures: each through np_xdp_uplink and np_tc_uplink_in\n");

@@ -5,13 +5,14 @@
 # pod1 answers with the pod's name. A LoadBalancer VIP and a NodePort with the two
 # node1 pods: every request answered, every backend used; a remote backend by SNAT
 # (node2's pod1 behind a VIP on node1, lb_tx counted); pod -> ClusterIP with a local
-# and a remote backend; affinity keeps a client on one backend; a source range
+# and a remote backend; DSR to node2's pod1 by IPIP and IP6IP6 (tc and XDP encapsulating),
+# the replies straight from node2; affinity keeps a client on one backend; a source range
 # refuses the other client (src_range counted); a terminating backend gets no new
 # connections while its open one finishes; removing a backend breaks no other flow;
 # a long TCP stream (iperf3, v4 and v6 at once) survives 10 xdp-mode switches and
-# 100 updates of its service; bad input (duplicate VIP, family mismatch, all
-# weights 0, bad ports, --mode dsr with port translation, more backends than the Maglev table) is
-# refused and `service list --json` stays byte-identical; deleting every service
+# 100 updates of its service; a backend's "local" follows endpoint del / add; bad
+# input (duplicate VIP, family mismatch, all weights 0, bad ports, --mode dsr with port
+# translation, more backends than the Maglev table) is refused and `service list --json` stays byte-identical; deleting every service
 # empties the service maps. Prints TAP.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -33,7 +34,7 @@ LONG_SECS=30
 # Each stream capped, so that the CLI updates get CPU time on 2 cores.
 LONG_RATE=1G
 
-tap_plan 33
+tap_plan 36
 
 need_built "$NP_BIN"
 need_tools curl /bin/busybox iperf3 ss bpftool "$NP_PY"
@@ -220,35 +221,66 @@ snat_case() {
 snat_case 4 198.18.100.11 "$Q1V4"
 snat_case 6 fd00:18:100::11 "$Q1V6"
 
-# ---- DSR: a remote backend by IPIP, the reply straight from node2 --------------------------------------------
+# ---- DSR: a remote backend by IPIP / IP6IP6, the reply straight from node2 --------------------------------------------
 # hook_stat NODE HOOK STAT: one hook's counter.
 hook_stat() {
 	np --node "$1" stats --json 2>/dev/null |
 		json_get - "d['hooks'].get('$2', {}).get('$3', 0)" 2>/dev/null || echo 0
 }
+# dsr_case FAM VIP BACKEND [xdp]: the DSR service on both nodes (node1 balances, node2
+# knows the VIP for the decapsulation), 20 requests from client1, all answered by node2's
+# pod1. By default the client's frames are CHECKSUM_PARTIAL (veth), XDP defers them and
+# tc encapsulates; with "xdp" the client sends full checksums (tx offload off) and XDP
+# itself encapsulates (XDP_TX). The replies never pass node1 (no reverse NAT there, all
+# of it at node2's pod egress); a captured reply at the client comes from the VIP:8080
+# with node2's MAC as its source, i.e. straight from node2.
 dsr_case() {
-	local vip=198.18.100.25 t0 t1 r0 r1 p0 p1 x0 x1
+	local fam=$1 vip=$2 be=$3 path=${4:-tc} name=dsr$1 how=IPIP hook=tc_uplink_in
+	local t0 t1 r0 r1 p0 p1 x0 x1 h0 h1 cap n2mac rep ipf=ip
+	[ "$fam" = 6 ] && how=IP6IP6 ipf=ip6
+	[ "$path" = xdp ] && name=dsr${fam}x hook=xdp
 	case_begin
-	# The service on both nodes: node1 balances, node2 knows the VIP for the decapsulation.
-	svc_add "$N2" dsr4 --vip "$vip:8080/tcp" --type loadbalancer --mode dsr --backend "$Q1V4:8080"
-	t0=$(stat0 "$N1" lb_tx) r0=$(hook_stat "$N1" tc_uplink_in lb_revnat)
-	x0=$(hook_stat "$N1" xdp lb_revnat) p0=$(hook_stat "$N2" tc_pod_from lb_revnat)
-	if svc_add "$N1" dsr4 --vip "$vip:8080/tcp" --type loadbalancer --mode dsr \
-		--backend "$Q1V4:8080"; then
-		burst_req "$C1" "$(url 4 "$vip" 8080 /)" 20 "$AQ"
+	if [ "$path" = xdp ]; then
+		in_ns "$C1" ethtool -K nic0 tx off >/dev/null 2>&1 ||
+			case_note "ethtool -K nic0 tx off in $C1 failed: XDP cannot balance the client's frames"
 	fi
-	t1=$(stat0 "$N1" lb_tx) r1=$(hook_stat "$N1" tc_uplink_in lb_revnat)
+	svc_add "$N2" "$name" --vip "$(hp "$fam" "$vip" 8080)/tcp" --type loadbalancer --mode dsr \
+		--backend "$(hp "$fam" "$be" 8080)"
+	t0=$(stat0 "$N1" lb_tx) r0=$(hook_stat "$N1" tc_uplink_in lb_revnat) h0=$(hook_stat "$N1" "$hook" lb_tx)
+	x0=$(hook_stat "$N1" xdp lb_revnat) p0=$(hook_stat "$N2" tc_pod_from lb_revnat)
+	n2mac=$(in_ns "$N2" cat /sys/class/net/uplink/address 2>/dev/null)
+	cap=$E2E_TMP/$name.cap
+	if svc_add "$N1" "$name" --vip "$(hp "$fam" "$vip" 8080)/tcp" --type loadbalancer --mode dsr \
+		--backend "$(hp "$fam" "$be" 8080)"; then
+		bg_start "$name.tcpdump" in_ns "$C1" timeout 20 tcpdump -nn -t -e -l -i nic0 -c 1 \
+			"$ipf src host $vip and tcp src port 8080"
+		sleep 1
+		burst_req "$C1" "$(url "$fam" "$vip" 8080 /)" 20 "$AQ"
+		bg_wait "$BG_PID" 3 >/dev/null
+		cp "$E2E_TMP/$name.tcpdump.out" "$cap" 2>/dev/null
+	fi
+	t1=$(stat0 "$N1" lb_tx) r1=$(hook_stat "$N1" tc_uplink_in lb_revnat) h1=$(hook_stat "$N1" "$hook" lb_tx)
 	x1=$(hook_stat "$N1" xdp lb_revnat) p1=$(hook_stat "$N2" tc_pod_from lb_revnat)
+	if [ "$path" = xdp ]; then
+		in_ns "$C1" ethtool -K nic0 tx on >/dev/null 2>&1 || case_note "ethtool -K nic0 tx on in $C1 failed"
+	fi
 	[ $((t1 - t0)) -ge 20 ] || case_note "lb_tx on $N1 grew by $((t1 - t0)), expected >= 20"
-	# The replies never pass node1: no reverse NAT there, all of it at node2's pod egress.
+	[ $((h1 - h0)) -ge 20 ] || case_note "$N1 $hook lb_tx grew by $((h1 - h0)), expected >= 20 ($path encapsulates)"
 	[ "$r1" = "$r0" ] || case_note "$N1 tc_uplink_in lb_revnat $r0 -> $r1: replies came back through node1"
 	[ "$x1" = "$x0" ] || case_note "$N1 xdp lb_revnat $x0 -> $x1: replies came back through node1"
 	[ $((p1 - p0)) -ge 20 ] || case_note "$N2 tc_pod_from lb_revnat grew by $((p1 - p0)), expected >= 20"
-	np_capture --node "$N1" service del dsr4 || case_note "service del dsr4 on $N1 failed: $NP_ERR"
-	np_capture --node "$N2" service del dsr4 || case_note "service del dsr4 on $N2 failed: $NP_ERR"
-	case_end "IPv4 DSR: $vip:8080 on node1 -> $Q1V4:8080 by IPIP: 20/20 answered by $AQ; node1 lb_tx +$((t1 - t0)), node1 lb_revnat +$((r1 - r0 + x1 - x0)), node2 pod egress lb_revnat +$((p1 - p0))"
+	rep=$(head -1 "$cap" 2>/dev/null)
+	case "$rep" in
+	"$n2mac > "*" $vip.8080 > "*) ;;
+	*) case_note "the reply captured at $C1 is not from $vip.8080 with node2's MAC $n2mac: '$rep'" ;;
+	esac
+	np_capture --node "$N1" service del "$name" || case_note "service del $name on $N1 failed: $NP_ERR"
+	np_capture --node "$N2" service del "$name" || case_note "service del $name on $N2 failed: $NP_ERR"
+	case_end "IPv$fam DSR ($path): $(hp "$fam" "$vip" 8080) on node1 -> $(hp "$fam" "$be" 8080) by $how: 20/20 answered by $AQ; node1 lb_tx +$((t1 - t0)) ($hook +$((h1 - h0))), node1 lb_revnat +$((r1 - r0 + x1 - x0)), node2 pod egress lb_revnat +$((p1 - p0)); reply from $vip.8080, MAC ${n2mac:-?}"
 }
-dsr_case
+dsr_case 4 198.18.100.25 "$Q1V4"
+dsr_case 6 fd00:18:100::25 "$Q1V6"
+dsr_case 6 fd00:18:100::26 "$Q1V6" xdp
 
 # ---- 11..12. pod -> ClusterIP, a local and a remote backend -------------------------------------------------
 cip_case() {
@@ -585,6 +617,48 @@ fi
 np_capture --node "$N1" service del frag4 || case_note "service del frag4 failed (rc $NP_RC): $NP_ERR"
 np_capture --node "$N1" service del frag6 || case_note "service del frag6 failed (rc $NP_RC): $NP_ERR"
 case_end "fragmented UDP (3000 bytes over MTU 1500) through a VIP to a local backend and back, server/client got:$FRAG_RES"
+
+# ---- 30c. a backend's "local" follows endpoint add / del ---------------------------------------------------------
+# node1's pod2 stops being an endpoint (endpoint del: its nic0 goes); two services get its
+# addresses as their only backend: loc4 (not local then) and loc6 with --etp local (so no
+# backend in its table). Then `endpoint add --name pod2` with the same addresses: with no
+# service command, both backends are local and loc6's table holds its backend. client1's
+# requests (v4 and v6) are answered by node1-pod2, delivered locally: no lb_tx on node1 (a
+# remote backend would be SNATed and sent back out). Then `endpoint del` again: not local,
+# loc6's table empty; `endpoint add` restores the lab's pod2 for what follows.
+# be_local NAME: the "local" of the service's first backend and its in_table, e.g. "true 1".
+be_local() {
+	np --node "$N1" service get "$1" --json 2>/dev/null |
+		json_get - "'%s %s' % (str(d['backends'][0]['local']).lower(), d['in_table'])" 2>/dev/null || echo "? ?"
+}
+case_begin
+np_capture --node "$N1" endpoint del --name pod2 || case_note "endpoint del pod2 on $N1 failed (rc $NP_RC): $NP_ERR"
+svc_add "$N1" loc4 --vip 198.18.100.31:80/tcp --type loadbalancer --backend "$P2V4:8080"
+svc_add "$N1" loc6 --vip "[fd00:18:100::31]:80/tcp" --type loadbalancer --etp local --backend "[$P2V6]:8080"
+la=$(be_local loc4) lb=$(be_local loc6)
+[ "$la" = "false 1" ] || case_note "loc4 before endpoint add: local/in_table '$la', expected 'false 1'"
+[ "$lb" = "false 0" ] || case_note "loc6 (--etp local) before endpoint add: local/in_table '$lb', expected 'false 0'"
+np_capture --node "$N1" endpoint add --netns "$P2" --ip "$P2V4,$P2V6" --name pod2 ||
+	case_note "endpoint add pod2 on $N1 failed (rc $NP_RC): $NP_ERR"
+lc=$(be_local loc4) ld=$(be_local loc6)
+[ "$lc" = "true 1" ] || case_note "loc4 after endpoint add: local/in_table '$lc', expected 'true 1'"
+[ "$ld" = "true 1" ] || case_note "loc6 after endpoint add: local/in_table '$ld', expected 'true 1'"
+# The pod's httpd survived its interface going (it listens on the wildcard); if not, again.
+in_ns "$P2" ss -Hltn 'sport = :8080' | grep -q . || httpd_start "$P2" "$A2" || case_note "httpd in $P2 does not listen"
+lt0=$(stat0 "$N1" lb_tx)
+burst_req "$C1" "$(url 4 198.18.100.31 80 /)" 10 "$A2"
+burst_req "$C1" "$(url 6 fd00:18:100::31 80 /)" 10 "$A2"
+lt1=$(stat0 "$N1" lb_tx)
+[ "$lt1" = "$lt0" ] || case_note "lb_tx on $N1 grew by $((lt1 - lt0)): the backend was sent to as a remote one"
+np_capture --node "$N1" endpoint del --name pod2 || case_note "endpoint del pod2 on $N1 failed (rc $NP_RC): $NP_ERR"
+le=$(be_local loc4) lf=$(be_local loc6)
+[ "$le" = "false 1" ] || case_note "loc4 after endpoint del: local/in_table '$le', expected 'false 1'"
+[ "$lf" = "false 0" ] || case_note "loc6 after endpoint del: local/in_table '$lf', expected 'false 0'"
+np_capture --node "$N1" endpoint add --netns "$P2" --ip "$P2V4,$P2V6" --name pod2 ||
+	case_note "endpoint add pod2 on $N1 (restoring the lab) failed (rc $NP_RC): $NP_ERR"
+np_capture --node "$N1" service del loc4 || case_note "service del loc4 failed (rc $NP_RC): $NP_ERR"
+np_capture --node "$N1" service del loc6 || case_note "service del loc6 failed (rc $NP_RC): $NP_ERR"
+case_end "backend local follows endpoints: pod2 removed, loc4/loc6 (etp local) added with it as backend: '$la'/'$lb' (local, in_table); endpoint add: '$lc'/'$ld'; 10+10 requests answered by $A2, node1 lb_tx +$((lt1 - lt0)); endpoint del: '$le'/'$lf'"
 
 # ---- 31. deleting every service empties the service maps ------------------------------------------------------------
 map_len() { bpftool map dump pinned "$PIN1/$1" -j 2>/dev/null | json_get - 'len(d)' 2>/dev/null || echo "?"; }

@@ -223,7 +223,7 @@ static void test_specs(void **state)
 	mk_spec(&s, "198.18.100.10:80/tcp", NP_SVC_T_LOADBALANCER, two);
 	s.etp_given = s.etp_local = true;
 	expect_spec(&s, 16381, 0, NULL);
-	/* --mode dsr: not clusterip, IPv4 only, backends on the service port */
+	/* --mode dsr: not clusterip, backends on the service port */
 	mk_spec(&s, "198.18.100.10:80/tcp", NP_SVC_T_LOADBALANCER, two);
 	s.mode = NP_SVC_MODE_DSR;
 	expect_spec(&s, 16381, -EINVAL, "must listen on the service port 80");
@@ -233,9 +233,19 @@ static void test_specs(void **state)
 	mk_spec(&s, "198.18.100.10:8080/tcp", NP_SVC_T_CLUSTERIP, two);
 	s.mode = NP_SVC_MODE_DSR;
 	expect_spec(&s, 16381, -EINVAL, "not clusterip");
+	/* IPv6 (IP6IP6) too, with the same rules */
 	mk_spec(&s, "[fd00:18:100::10]:8080/tcp", NP_SVC_T_LOADBALANCER, v6);
 	s.mode = NP_SVC_MODE_DSR;
-	expect_spec(&s, 16381, -EOPNOTSUPP, "only IPv4");
+	expect_spec(&s, 16381, 0, NULL);
+	mk_spec(&s, "[fd00:18:100::10]:80/tcp", NP_SVC_T_LOADBALANCER, v6);
+	s.mode = NP_SVC_MODE_DSR;
+	expect_spec(&s, 16381, -EINVAL, "must listen on the service port 80");
+	mk_spec(&s, "[fd00:18:100::10]:8080/tcp", NP_SVC_T_CLUSTERIP, v6);
+	s.mode = NP_SVC_MODE_DSR;
+	expect_spec(&s, 16381, -EINVAL, "not clusterip");
+	mk_spec(&s, "[::]:8080/tcp", NP_SVC_T_NODEPORT, v6);
+	s.mode = NP_SVC_MODE_DSR;
+	expect_spec(&s, 16381, 0, NULL);
 	/* no backends at all is a valid (dropping) service */
 	mk_spec(&s, "198.18.100.10:80/tcp", NP_SVC_T_CLUSTERIP, NULL);
 	expect_spec(&s, 16381, 0, NULL);

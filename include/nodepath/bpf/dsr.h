@@ -1,32 +1,38 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * Direct server return by IPIP (IPv4 only so far), both ends:
+ * Direct server return by IPIP (IPv4) and IP6IP6 (IPv6), both ends:
  *
  *  - the ingress node (np_dsr_tx, XDP and tc): lb.h chose a remote backend
  *    of a DSR service (NP_LB_DSR; the backend listens on the service port).
- *    The client's packet, untouched (client -> VIP:port, TTL kept), goes
- *    inside an outer IPv4 header: protocol IPPROTO_IPIP, destination the
- *    backend's address (the FIB routes it to the backend's node), source an
- *    address of 198.18.255.0/24 (NP_DSR_SRC4_NET) picked by the flow hash,
- *    so the receiving NIC's RSS spreads the flows; TTL 64, TOS and DF copied
- *    from the inner header, ID 0. The MACs come from the FIB: XDP_TX (or
- *    bpf_redirect), tc: bpf_redirect / bpf_redirect_neigh. No CT REV entry:
- *    the reply never comes back through this node.
+ *    The client's packet, untouched (client -> VIP:port, TTL / hop limit
+ *    kept), goes inside an outer header toward the backend's address (the
+ *    FIB routes it to the backend's node), with a source address picked by
+ *    the flow hash so that the receiving NIC's RSS spreads the flows:
+ *      IPv4: protocol IPPROTO_IPIP, source in 198.18.255.0/24
+ *            (NP_DSR_SRC4_NET), TTL 64, TOS and DF copied from the inner
+ *            header, ID 0;
+ *      IPv6: next header IPPROTO_IPV6 (41), source fd00:18:ffff::/96 with
+ *            the hash as its low 32 bits (NP_DSR_SRC6_W*), hop limit 64,
+ *            traffic class copied, flow label = the hash's low 20 bits.
+ *    The MACs come from the FIB: XDP_TX (or bpf_redirect), tc: bpf_redirect
+ *    / bpf_redirect_neigh. No CT REV entry: the reply never comes back
+ *    through this node.
  *
- *  - the backend's node (np_dsr_rx, tc only): an IPIP packet (outer header
- *    without options, no fragment) whose outer destination is a local
- *    endpoint, and whose inner destination is a DSR service of this node
- *    (the service is configured on every node that has backends), is
- *    decapsulated; the inner destination address becomes the endpoint's
- *    (the port stays: no translation), and a CT REV entry (endpoint:port ->
- *    client) makes np_pod_from put the VIP back as the reply's source, after
- *    which the reply is forwarded by the FIB straight to the client.
- *    XDP does not decapsulate: it passes such packets unmarked
- *    (np_dsr_is_ipip) and tc does the work.
+ *  - the backend's node (np_dsr_rx, tc only): an IPIP / IP6IP6 packet (outer
+ *    header without options or extension headers, no fragment) whose outer
+ *    destination is a local endpoint, and whose inner destination is a DSR
+ *    service of this node (the service is configured on every node that has
+ *    backends), is decapsulated; the inner destination address becomes the
+ *    endpoint's (the port stays: no translation), and a CT REV entry
+ *    (endpoint:port -> client) makes np_pod_from put the VIP back as the
+ *    reply's source, after which the reply is forwarded by the FIB straight
+ *    to the client. XDP does not decapsulate: it passes such packets
+ *    unmarked (np_dsr_is_ipip) and tc does the work.
  *
- * An outer packet larger than the path MTU is not fragmented: the fabric
- * must leave 20 bytes of room (the tc path, like the stack, lets the device
- * drop it; XDP's FIB lookup refuses it, NP_DROP_FIB). No ICMP is sent.
+ * An outer packet larger than the path MTU is not fragmented, and no ICMP
+ * (frag-needed, Packet Too Big) is sent for it: the fabric must leave 20
+ * (IPv4) or 40 (IPv6) bytes of room. The tc path, like the stack, lets the
+ * device drop it; XDP's FIB lookup refuses it (NP_DROP_FIB).
  */
 #ifndef NP_DSR_H
 #define NP_DSR_H
@@ -35,6 +41,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -48,17 +55,21 @@
 #include <nodepath/bpf/nat.h>
 #include <nodepath/bpf/lb.h>
 
-#define NP_DSR_HLEN 20 /* the outer IPv4 header, no options */
+#define NP_DSR_HLEN 20	/* the outer IPv4 header, no options */
+#define NP_DSR_HLEN6 40 /* the outer IPv6 header, no extension headers */
 #define NP_DSR_SEED 0x6e704453
 
 #ifndef BPF_F_ADJ_ROOM_DECAP_L3_IPV4
 #define BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (1ULL << 7)
 #endif
 
-/* An IPIP packet that np_dsr_rx() may want: XDP leaves it to tc. */
+/* An IPIP or IP6IP6 packet that np_dsr_rx() may want: XDP leaves it to tc. */
 static __always_inline int np_dsr_is_ipip(const struct np_pkt *pkt)
 {
-	return pkt->family == NP_AF_INET && pkt->l4_proto == IPPROTO_IPIP && !pkt->vlans;
+	if (pkt->vlans)
+		return 0;
+	return (pkt->family == NP_AF_INET && pkt->l4_proto == IPPROTO_IPIP) ||
+	       (pkt->family == NP_AF_INET6 && pkt->l4_proto == IPPROTO_IPV6);
 }
 
 /* The flow's outer source: 198.18.255.1 .. .254 by the flow hash. */
@@ -97,6 +108,49 @@ static __always_inline int np_dsr_outer(struct iphdr *o, const struct iphdr *in,
 	return 0;
 }
 
+/*
+ * The outer IPv6 header for the inner one at in (bounds checked by the
+ * caller), the source fd00:18:ffff::<h>, the flow label h's low 20 bits.
+ * 0, or -1 when the result would be too long.
+ */
+static __always_inline int np_dsr_outer6(struct ipv6hdr *o, const struct ipv6hdr *in, __u32 h,
+					 const __u8 *dst)
+{
+	__u32 len = bpf_ntohs(in->payload_len) + NP_DSR_HLEN6, w0, *sw;
+
+	if (len > 0xffff)
+		return -1;
+	__builtin_memset(o, 0, sizeof(*o));
+	__builtin_memcpy(&w0, in, 4);
+	/* version 6, the inner traffic class, the flow label */
+	w0 = 0x60000000U | (bpf_ntohl(w0) & 0x0ff00000U) | (h & 0x000fffffU);
+	w0 = bpf_htonl(w0);
+	__builtin_memcpy(o, &w0, 4);
+	o->payload_len = bpf_htons((__u16)len);
+	o->nexthdr = IPPROTO_IPV6;
+	o->hop_limit = 64;
+	sw = (__u32 *)&o->saddr;
+	sw[0] = bpf_htonl(NP_DSR_SRC6_W0);
+	sw[1] = bpf_htonl(NP_DSR_SRC6_W1);
+	sw[2] = bpf_htonl(NP_DSR_SRC6_W2);
+	sw[3] = bpf_htonl(h ? h : 1);
+	__builtin_memcpy(&o->daddr, dst, 16);
+	return 0;
+}
+
+static __always_inline void np_dsr_fib_params6(struct bpf_fib_lookup *p, const struct ipv6hdr *o,
+					       __u32 ifindex, __u16 tot_len)
+{
+	__builtin_memset(p, 0, sizeof(*p));
+	p->family = NP_AF_INET6;
+	p->ifindex = ifindex;
+	p->l4_protocol = IPPROTO_IPV6;
+	p->tot_len = tot_len;
+	p->flowinfo = *(const __be32 *)o & bpf_htonl(0x0fffffffU);
+	__builtin_memcpy(p->ipv6_src, &o->saddr, 16);
+	__builtin_memcpy(p->ipv6_dst, &o->daddr, 16);
+}
+
 static __always_inline void np_dsr_fib_params(struct bpf_fib_lookup *p, __be32 src, __be32 dst,
 					      __u32 ifindex, __u16 tot_len)
 {
@@ -112,26 +166,23 @@ static __always_inline void np_dsr_fib_params(struct bpf_fib_lookup *p, __be32 s
 #ifdef NP_BPF_XDP
 
 /*
- * XDP: FIB first (nothing changes when it fails), then 20 bytes of
+ * XDP, IPv4: FIB first (nothing changes when it fails), then 20 bytes of
  * headroom, the Ethernet header moved to the front, the outer header
  * written after it. Without a neighbour entry the encapsulated packet goes
  * to the stack, which forwards it (and resolves the neighbour).
  */
-static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
+static __always_inline int np_dsr_tx4(struct np_ctx *ctx, const struct np_pkt *pkt,
+				      const struct np_lb_scratch *s)
 {
 	struct xdp_md *xdp = ctx->raw;
-	struct np_lb_scratch *s;
 	struct bpf_fib_lookup p;
 	struct ethhdr *eth, *old;
 	struct iphdr *in, o;
-	__u32 zero = 0, ifin;
 	__be32 src, dst;
+	__u32 ifin;
 	void *data;
 	long rc;
 
-	s = bpf_map_lookup_elem(&np_lb_scratch, &zero);
-	if (!s)
-		return np_drop(ctx, NP_DROP_NO_BACKEND);
 	__builtin_memcpy(&dst, s->t.be_addr, 4);
 	src = np_dsr_src4(pkt);
 	in = ctx->data + ETH_HLEN;
@@ -168,15 +219,78 @@ static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
 	return np_xdp_fib_out(ctx, p.ifindex, ifin);
 }
 
+/* XDP, IPv6: the same with the 40-byte outer IPv6 header. */
+static __always_inline int np_dsr_tx6(struct np_ctx *ctx, const struct np_pkt *pkt,
+				      const struct np_lb_scratch *s)
+{
+	struct xdp_md *xdp = ctx->raw;
+	struct bpf_fib_lookup p;
+	struct ethhdr *eth, *old;
+	struct ipv6hdr *in, o;
+	__u32 ifin, tot;
+	void *data;
+	long rc;
+
+	in = ctx->data + ETH_HLEN;
+	if ((void *)(in + 1) > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	if (np_dsr_outer6(&o, in, np_lb_hash(pkt, NP_DSR_SEED), s->t.be_addr))
+		return np_drop(ctx, NP_DROP_IP6_PAYLEN);
+
+	/* The whole outer packet, for the FIB's MTU check (a 16-bit field). */
+	tot = bpf_ntohs(o.payload_len) + NP_DSR_HLEN6;
+	if (tot > 0xffff)
+		return np_drop(ctx, NP_DROP_IP6_PAYLEN);
+	ifin = xdp->ingress_ifindex;
+	np_dsr_fib_params6(&p, &o, ifin, (__u16)tot);
+	rc = bpf_fib_lookup(xdp, &p, sizeof(p), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return np_drop(ctx, NP_DROP_FIB);
+
+	if (bpf_xdp_adjust_head(xdp, -NP_DSR_HLEN6))
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	data = (void *)(long)xdp->data;
+	ctx->data = data;
+	ctx->data_end = (void *)(long)xdp->data_end;
+	eth = data;
+	old = data + NP_DSR_HLEN6;
+	if ((void *)(old + 1) > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	__builtin_memcpy(eth, old, ETH_HLEN); /* 14 < 40: no overlap */
+	in = data + ETH_HLEN;
+	if ((void *)(in + 1) > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	__builtin_memcpy(in, &o, sizeof(o));
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return np_pass(ctx, NP_STAT_TO_STACK);
+
+	__builtin_memcpy(eth->h_dest, p.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, p.smac, ETH_ALEN);
+	return np_xdp_fib_out(ctx, p.ifindex, ifin);
+}
+
+static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
+{
+	struct np_lb_scratch *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&np_lb_scratch, &zero);
+	if (!s)
+		return np_drop(ctx, NP_DROP_NO_BACKEND);
+	if (pkt->family == NP_AF_INET6)
+		return np_dsr_tx6(ctx, pkt, s);
+	return np_dsr_tx4(ctx, pkt, s);
+}
+
 #else /* tc */
 
 #include <nodepath/bpf/endpoint.h>
 
 /*
  * tc: bpf_skb_adjust_room() makes the room after the MAC header (and
- * marks the skb as IPIP-encapsulated for GSO), the outer header is stored,
- * the MACs from the FIB; bpf_redirect, or bpf_redirect_neigh when the FIB
- * knows no neighbour yet.
+ * marks the skb as IPIP / IP6IP6-encapsulated for GSO), the outer header is
+ * stored, the MACs from the FIB; bpf_redirect, or bpf_redirect_neigh when
+ * the FIB knows no neighbour yet.
  */
 static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
 {
@@ -184,34 +298,53 @@ static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
 	struct np_lb_scratch *s;
 	struct bpf_redir_neigh nh;
 	struct bpf_fib_lookup p;
-	struct ethhdr *eth;
+	struct ipv6hdr *in6, o6;
 	struct iphdr *in, o;
-	__u32 zero = 0;
+	struct ethhdr *eth;
+	__u32 zero = 0, ifin;
 	__be32 src, dst;
 	long rc, ret;
+	int v6 = pkt->family == NP_AF_INET6;
 
 	s = bpf_map_lookup_elem(&np_lb_scratch, &zero);
 	if (!s)
 		return np_drop(ctx, NP_DROP_NO_BACKEND);
-	__builtin_memcpy(&dst, s->t.be_addr, 4);
-	src = np_dsr_src4(pkt);
-	in = ctx->data + ETH_HLEN;
-	if ((void *)(in + 1) > ctx->data_end)
-		return np_drop(ctx, NP_DROP_L2_TRUNC);
-	if (np_dsr_outer(&o, in, src, dst))
-		return np_drop(ctx, NP_DROP_IP4_TOTLEN);
-
+	ifin = skb->ingress_ifindex ? skb->ingress_ifindex : skb->ifindex;
 	/* tot_len 0: the kernel checks the MTU on the skb (GSO aware). */
-	np_dsr_fib_params(&p, src, dst, skb->ingress_ifindex ? skb->ingress_ifindex : skb->ifindex,
-			  0);
+	if (v6) {
+		in6 = ctx->data + ETH_HLEN;
+		if ((void *)(in6 + 1) > ctx->data_end)
+			return np_drop(ctx, NP_DROP_L2_TRUNC);
+		if (np_dsr_outer6(&o6, in6, np_lb_hash(pkt, NP_DSR_SEED), s->t.be_addr))
+			return np_drop(ctx, NP_DROP_IP6_PAYLEN);
+		np_dsr_fib_params6(&p, &o6, ifin, 0);
+	} else {
+		__builtin_memcpy(&dst, s->t.be_addr, 4);
+		src = np_dsr_src4(pkt);
+		in = ctx->data + ETH_HLEN;
+		if ((void *)(in + 1) > ctx->data_end)
+			return np_drop(ctx, NP_DROP_L2_TRUNC);
+		if (np_dsr_outer(&o, in, src, dst))
+			return np_drop(ctx, NP_DROP_IP4_TOTLEN);
+		np_dsr_fib_params(&p, src, dst, ifin, 0);
+	}
 	rc = bpf_fib_lookup(skb, &p, sizeof(p), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return np_drop(ctx, NP_DROP_FIB);
 
-	if (bpf_skb_adjust_room(skb, NP_DSR_HLEN, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_ENCAP_L3_IPV4))
-		return np_drop(ctx, NP_DROP_L2_TRUNC);
-	if (bpf_skb_store_bytes(skb, ETH_HLEN, &o, sizeof(o), 0))
-		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	if (v6) {
+		if (bpf_skb_adjust_room(skb, NP_DSR_HLEN6, BPF_ADJ_ROOM_MAC,
+					BPF_F_ADJ_ROOM_ENCAP_L3_IPV6))
+			return np_drop(ctx, NP_DROP_L2_TRUNC);
+		if (bpf_skb_store_bytes(skb, ETH_HLEN, &o6, sizeof(o6), 0))
+			return np_drop(ctx, NP_DROP_L2_TRUNC);
+	} else {
+		if (bpf_skb_adjust_room(skb, NP_DSR_HLEN, BPF_ADJ_ROOM_MAC,
+					BPF_F_ADJ_ROOM_ENCAP_L3_IPV4))
+			return np_drop(ctx, NP_DROP_L2_TRUNC);
+		if (bpf_skb_store_bytes(skb, ETH_HLEN, &o, sizeof(o), 0))
+			return np_drop(ctx, NP_DROP_L2_TRUNC);
+	}
 	np_ctx_reload_skb(ctx, skb);
 	eth = ctx->data;
 	if ((void *)(eth + 1) > ctx->data_end)
@@ -222,9 +355,7 @@ static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
 		__builtin_memcpy(eth->h_source, p.smac, ETH_ALEN);
 		ret = bpf_redirect(p.ifindex, 0);
 	} else {
-		__builtin_memset(&nh, 0, sizeof(nh));
-		nh.nh_family = NP_AF_INET;
-		nh.ipv4_nh = p.ipv4_dst;
+		np_fib_nh(&nh, &p);
 		ret = bpf_redirect_neigh(p.ifindex, &nh, sizeof(nh), 0);
 	}
 	if (ret != TC_ACT_REDIRECT)
@@ -240,11 +371,11 @@ static __always_inline struct np_svc *np_dsr_svc(const struct np_pkt *pkt)
 	struct np_svc *s;
 
 	__builtin_memset(&k, 0, sizeof(k));
-	k.family = NP_AF_INET;
+	k.family = pkt->family;
 	k.proto = pkt->l4_proto;
 	k.port = pkt->dport;
 	k.scope = NP_SVC_SCOPE_VIP;
-	__builtin_memcpy(k.addr, &pkt->daddr.v4, 4);
+	np_addr_copy(k.addr, pkt, &pkt->daddr);
 	s = bpf_map_lookup_elem(&np_svc, &k);
 	if (s)
 		return s;
@@ -297,6 +428,45 @@ static __always_inline __u32 np_dsr_parse_inner(struct np_ctx *ctx, struct np_pk
 }
 
 /*
+ * The same for IPv6: no extension headers (a fragment header included:
+ * not balanced by DSR), TCP or UDP right after the fixed header.
+ */
+static __always_inline __u32 np_dsr_parse_inner6(struct np_ctx *ctx, struct np_pkt *pkt)
+{
+	struct ipv6hdr *ip6 = ctx->data + ETH_HLEN;
+	__u32 pl, hl;
+	__be16 *ports;
+
+	if ((void *)(ip6 + 1) > ctx->data_end)
+		return NP_DROP_IP6_TRUNC;
+	if (ip6->version != 6)
+		return NP_DROP_IP6_VERSION;
+	if (ip6->nexthdr == IPPROTO_FRAGMENT)
+		return NP_DROP_LB_FRAG;
+	if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
+		return NP_DROP_NO_BACKEND; /* extension headers: not balanced by DSR */
+	hl = ip6->nexthdr == IPPROTO_TCP ? 20 : 8;
+	pl = bpf_ntohs(ip6->payload_len);
+	if (pl < hl || pl + sizeof(*ip6) > ctx->len - ETH_HLEN)
+		return NP_DROP_IP6_PAYLEN;
+	ports = (void *)(ip6 + 1);
+	if ((void *)(ports + 2) > ctx->data_end)
+		return ip6->nexthdr == IPPROTO_TCP ? NP_DROP_TCP_TRUNC : NP_DROP_UDP_TRUNC;
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	pkt->family = NP_AF_INET6;
+	pkt->l4_proto = ip6->nexthdr;
+	pkt->flags = NP_PKT_F_L4;
+	pkt->l3_off = ETH_HLEN;
+	pkt->l4_off = ETH_HLEN + sizeof(*ip6);
+	pkt->l4_len = pl;
+	pkt->sport = ports[0];
+	pkt->dport = ports[1];
+	__builtin_memcpy(pkt->saddr.v6, &ip6->saddr, 16);
+	__builtin_memcpy(pkt->daddr.v6, &ip6->daddr, 16);
+	return 0;
+}
+
+/*
  * The backend's node: decapsulate, DNAT to the local endpoint, CT REV.
  * NP_LB_NONE: not a DSR packet for this node (nothing changed); NP_LB_LOCAL:
  * *pkt is the inner packet, rewritten, for the local endpoint; else a drop
@@ -309,24 +479,36 @@ static __noinline __u32 np_dsr_rx(struct np_ctx *ctx, struct np_pkt *pkt)
 	struct np_ct_entry *e;
 	struct np_svc *svc;
 	__u32 zero = 0, v;
-	__be32 be;
+	union np_addr be;
 	__u64 now;
 	__u8 tflags;
+	int v6;
 
-	if (!np_dsr_is_ipip(pkt) || (pkt->flags & NP_PKT_F_FRAG) ||
-	    pkt->l4_off != ETH_HLEN + NP_DSR_HLEN)
+	if (!np_dsr_is_ipip(pkt) || (pkt->flags & NP_PKT_F_FRAG))
+		return NP_LB_NONE;
+	v6 = pkt->family == NP_AF_INET6;
+	if (pkt->l4_off != ETH_HLEN + (v6 ? NP_DSR_HLEN6 : NP_DSR_HLEN))
 		return NP_LB_NONE;
 	if (!np_ep_by_daddr(pkt))
 		return NP_LB_NONE;
 	s = bpf_map_lookup_elem(&np_lb_scratch, &zero);
 	if (!s)
 		return NP_LB_NONE;
-	be = pkt->daddr.v4;
+	be = pkt->daddr;
 
-	if (bpf_skb_adjust_room(skb, -NP_DSR_HLEN, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_DECAP_L3_IPV4))
-		return NP_DROP_L2_TRUNC;
-	np_ctx_reload_skb(ctx, skb);
-	v = np_dsr_parse_inner(ctx, pkt);
+	if (v6) {
+		if (bpf_skb_adjust_room(skb, -NP_DSR_HLEN6, BPF_ADJ_ROOM_MAC,
+					BPF_F_ADJ_ROOM_DECAP_L3_IPV6))
+			return NP_DROP_L2_TRUNC;
+		np_ctx_reload_skb(ctx, skb);
+		v = np_dsr_parse_inner6(ctx, pkt);
+	} else {
+		if (bpf_skb_adjust_room(skb, -NP_DSR_HLEN, BPF_ADJ_ROOM_MAC,
+					BPF_F_ADJ_ROOM_DECAP_L3_IPV4))
+			return NP_DROP_L2_TRUNC;
+		np_ctx_reload_skb(ctx, skb);
+		v = np_dsr_parse_inner(ctx, pkt);
+	}
 	if (v)
 		return v;
 	svc = np_dsr_svc(pkt);
@@ -337,13 +519,13 @@ static __noinline __u32 np_dsr_rx(struct np_ctx *ctx, struct np_pkt *pkt)
 
 	/* REV: endpoint:port -> client, as the endpoint answers. */
 	__builtin_memset(&s->k, 0, sizeof(s->k));
-	s->k.family = NP_AF_INET;
+	s->k.family = pkt->family;
 	s->k.proto = pkt->l4_proto;
 	s->k.dir = NP_CT_DIR_REV;
 	s->k.sport = pkt->dport;
 	s->k.dport = pkt->sport;
-	__builtin_memcpy(s->k.saddr, &be, 4);
-	__builtin_memcpy(s->k.daddr, &pkt->saddr.v4, 4);
+	np_addr_copy(s->k.saddr, pkt, &be);
+	np_addr_copy(s->k.daddr, pkt, &pkt->saddr);
 	e = np_ct_lookup(&s->k, now);
 	if (e && np_tcp_is_syn(tflags) && e->state >= NP_CT_CLOSING)
 		e = (void *)0;
@@ -357,12 +539,12 @@ static __noinline __u32 np_dsr_rx(struct np_ctx *ctx, struct np_pkt *pkt)
 		s->e.state = NP_CT_NEW;
 		s->e.flags = NP_CT_F_DSR | NP_CT_F_LOCAL_BE;
 		s->e.nat_port = pkt->dport;
-		__builtin_memcpy(s->e.nat_addr, &pkt->daddr.v4, 4);
+		np_addr_copy(s->e.nat_addr, pkt, &pkt->daddr);
 		bpf_map_update_elem(&np_ct, &s->k, &s->e, BPF_ANY);
 		np_count(ctx, NP_STAT_LB_NEW);
 	}
 	np_svc_count(ctx, svc->id);
-	if (np_nat_rewrite(ctx, pkt, NP_NAT_DST, (const __u8 *)&be, pkt->dport))
+	if (np_nat_rewrite(ctx, pkt, NP_NAT_DST, be.v6, pkt->dport))
 		return NP_DROP_L2_TRUNC;
 	return NP_LB_LOCAL;
 }

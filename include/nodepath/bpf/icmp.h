@@ -7,11 +7,13 @@
  * Errors handled: ICMP destination unreachable (every code, frag-needed
  * included), time exceeded, parameter problem; ICMPv6 destination
  * unreachable, packet too big, time exceeded, parameter problem. The quoted
- * (inner) packet must be TCP or UDP, not a non-first fragment, directly
- * after its fixed IP header for IPv6 (no extension headers), with its
- * first 8 L4 bytes present, and in the first buffer of an XDP frame. An
- * error is sent to the quoted packet's source: an error whose outer
- * destination is not the inner source is left alone.
+ * (inner) packet must be TCP or UDP, not a non-first fragment, with its
+ * first 8 L4 bytes present, and in the first buffer of an XDP frame. For
+ * IPv6, up to NP_ICMP6_EXT_MAX extension headers (hop-by-hop, destination
+ * options, fragment, AH) between the fixed header and TCP/UDP are skipped;
+ * a quote with a routing header is left alone (its destination field is
+ * not the flow's). An error is sent to the quoted packet's source: an
+ * error whose outer destination is not the inner source is left alone.
  *
  * The inner tuple, reversed, is looked up as a CT key:
  *  - a REV entry: the quoted packet went from this node toward a backend
@@ -62,6 +64,8 @@
 #define NP_ICMP6_PKT_TOOBIG 2
 #define NP_ICMP6_TIME_EXCEEDED 3
 #define NP_ICMP6_PARAMPROB 4
+/* Extension headers of a quoted IPv6 packet walked to its L4 header. */
+#define NP_ICMP6_EXT_MAX 4
 
 /* Where the addresses lie in the fixed IP header (saddr; daddr follows). */
 #define NP_ICMP_SA4 12
@@ -190,8 +194,8 @@ __noinline __u32 np_icmp_find(NP_ICMP_CTX *ctx, struct np_pkt *pkt, __u64 now)
 	__u32 zero = 0, ilen, qlen;
 	struct np_icmp_scratch *s;
 	struct np_ct_entry *e;
-	__u8 *isa, *osa;
-	int v6, l4;
+	__u8 *isa, *osa, eh[4];
+	int v6, l4, i;
 
 	if (!ctx || !pkt)
 		return NP_LB_NONE;
@@ -222,6 +226,25 @@ __noinline __u32 np_icmp_find(NP_ICMP_CTX *ctx, struct np_pkt *pkt, __u64 now)
 		if ((s->inner[0] >> 4) != 6)
 			return NP_LB_NONE;
 		s->iproto = s->inner[6];
+		/* Extension headers before the quoted L4 header: skipped. */
+		for (i = 0; i < NP_ICMP6_EXT_MAX; i++) {
+			if (s->iproto != IPPROTO_HOPOPTS && s->iproto != IPPROTO_DSTOPTS &&
+			    s->iproto != IPPROTO_FRAGMENT && s->iproto != IPPROTO_AH)
+				break;
+			if (qlen < ilen + 8 || np_icmp_load(ctx, s->ioff + ilen, eh, 4))
+				return NP_LB_NONE;
+			if (s->iproto == IPPROTO_FRAGMENT) {
+				/* A non-first fragment quotes no ports. */
+				if (np_icmp_get16(eh + 2) & bpf_htons(NP_IP6_FRAG_OFFSET))
+					return NP_LB_NONE;
+				ilen += 8;
+			} else if (s->iproto == IPPROTO_AH) {
+				ilen += ((__u32)eh[1] + 2) * 4;
+			} else {
+				ilen += ((__u32)eh[1] + 1) * 8;
+			}
+			s->iproto = eh[0];
+		}
 		isa = s->inner + NP_ICMP_SA6;
 		osa = s->outer + NP_ICMP_SA6;
 	} else {

@@ -179,8 +179,8 @@ struct np_lb_scratch {
 	/* np_ct_pair(): the other direction of the flow in k/e. */
 	struct np_ct_key pk;
 	struct np_ct_entry pe;
-	__u32 pair; /* k/e hold a CT hit for np_ct_pair() */
-	__u32 pad;
+	__u32 pair;	 /* k/e hold a CT hit for np_ct_pair() */
+	__u32 svc_flags; /* np_lb_service(): the service's NP_SVC_F_* (xsk.h) */
 };
 
 struct {
@@ -298,6 +298,7 @@ static __noinline __u32 np_lb_revnat(struct np_ctx *ctx, struct np_pkt *pkt, __u
 	s = bpf_map_lookup_elem(&np_lb_scratch, &zero);
 	if (!s)
 		return NP_LB_NONE;
+	s->svc_flags = 0; /* a reply: no service's flags (xsk.h) */
 	np_ct_key_pkt(&s->k, pkt, NP_CT_DIR_REV);
 	e = np_ct_lookup(&s->k, now);
 	if (!e)
@@ -519,6 +520,7 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 		return NP_LB_NONE;
 	svc_id = svc->id;
 	svc_flags = svc->flags;
+	s->svc_flags = svc_flags;
 	aff_s = svc->affinity_s;
 	count = svc->count;
 	algo = svc->algo;
@@ -573,9 +575,8 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 	__builtin_memcpy(s->t.be_addr, be->addr, 16);
 	if (be->flags & NP_BE_F_LOCAL) {
 		s->t.flags = NP_CT_F_LOCAL_BE;
-	} else if (snat_remote && (svc_flags & NP_SVC_F_DSR) && pkt->family == NP_AF_INET &&
-		   be->port == pkt->dport) {
-		/* DSR: the packet goes by IPIP, untouched (dsr.h). */
+	} else if (snat_remote && (svc_flags & NP_SVC_F_DSR) && be->port == pkt->dport) {
+		/* DSR: the packet goes by IPIP / IP6IP6, untouched (dsr.h). */
 		s->t.flags = NP_CT_F_DSR;
 	} else if (snat_remote) {
 		s->t.flags = NP_CT_F_SNAT;
