@@ -712,6 +712,10 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
 	err = np_ep_readopt_all(n);
 	if (err < 0)
 		np_warn("node %s: re-adopting the recorded endpoints: %s", n->name, strerror(-err));
+	/* The services `down` kept: after the endpoints, so backends see them local. */
+	err = np_svc_restore_all(n);
+	if (err < 0)
+		np_warn("node %s: restoring the recorded services: %s", n->name, strerror(-err));
 	xdp_release(&xh);
 	np_netdev__destroy(tc);
 	return 0;
@@ -728,7 +732,7 @@ err_pins:
 	return err;
 }
 
-int np_dp_down(struct np_node *n, int *endpoints)
+int np_dp_down(struct np_node *n, bool purge, int *endpoints, int *services)
 {
 	struct np_node_cfg cfg = { 0 };
 	char ifname[IF_NAMESIZE] = "";
@@ -776,7 +780,10 @@ int np_dp_down(struct np_node *n, int *endpoints)
 		if (d)
 			closedir(d);
 	}
-	np_svc_forget_all(n); /* services do not outlive their maps */
+	/* services: the records stay for `up` to restore (purge: forgotten) */
+	err = np_svc_down(n, purge);
+	if (services)
+		*services = err;
 	err = pins_remove(n);
 	if (err)
 		return err;

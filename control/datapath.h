@@ -30,7 +30,9 @@
  * same device with another pod range applies it while no endpoint exists
  * (-EBUSY otherwise) and still returns -EALREADY. Endpoints kept by `down`
  * are re-adopted (np_ep_readopt_all()); pods must contain their addresses
- * (-ERANGE otherwise, nothing changed).
+ * (-ERANGE otherwise, nothing changed). Then the services `down` kept are
+ * re-created (np_svc_restore_all(); a record that does not validate is
+ * logged and kept aside, and does not fail `up`).
  */
 int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32 pf_size,
 	     const struct np_node_cfg *pods);
@@ -42,9 +44,12 @@ int np_dp_up(struct np_node *n, const char *ifname, enum np_xdp_mode mode, __u32
  * Every endpoint's links are detached and unpinned first, but its record
  * stays in <pin_dir>/ep (*endpoints says how many, when not NULL) for `up`
  * to re-adopt; their devices, addresses and routes stay, so the pods fall
- * back to the host stack meanwhile. Without records no pin is left.
+ * back to the host stack meanwhile. The services' records stay too (their
+ * maps go; *services says how many, when not NULL) for `up` to restore;
+ * purge forgets them instead (*services: how many were forgotten). Without
+ * records no pin is left.
  */
-int np_dp_down(struct np_node *n, int *endpoints);
+int np_dp_down(struct np_node *n, bool purge, int *endpoints, int *services);
 
 struct np_dp_status {
 	bool pinned;		/* np_node is pinned */

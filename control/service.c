@@ -641,28 +641,62 @@ out:
 	return ret;
 }
 
-static int svc_dir(const struct np_node *n, const char *name, const char *file, char *buf,
-		   size_t len)
+/*
+ * A service's record directory is named after the service with every '.'
+ * written as '_': bpffs refuses names with a dot (reserved), and '_' is no
+ * character of a service name, so the two map one to one.
+ */
+static void name_to_dir(const char *name, char *buf, size_t len)
 {
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < len; i++)
+		buf[i] = name[i] == '.' ? '_' : name[i];
+	buf[i] = '\0';
+}
+
+static void dir_to_name(char *s)
+{
+	for (; *s; s++)
+		if (*s == '_')
+			*s = '.';
+}
+
+/*
+ * <pin_dir>/<sub>[/<name>[/<file>]]; sub is NP_SVC_DIR (the live services) or
+ * NP_SVC_PENDING_DIR (records `up` has not restored).
+ */
+static int svc_path(const struct np_node *n, const char *sub, const char *name, const char *file,
+		    char *buf, size_t len)
+{
+	char d[NP_SVC_NAME_MAX + 1];
 	int r;
 
+	if (name)
+		name_to_dir(name, d, sizeof(d));
 	if (!name)
-		r = snprintf(buf, len, "%s/%s", n->pin_dir, NP_SVC_DIR);
+		r = snprintf(buf, len, "%s/%s", n->pin_dir, sub);
 	else if (!file)
-		r = snprintf(buf, len, "%s/%s/%s", n->pin_dir, NP_SVC_DIR, name);
+		r = snprintf(buf, len, "%s/%s/%s", n->pin_dir, sub, d);
 	else
-		r = snprintf(buf, len, "%s/%s/%s/%s", n->pin_dir, NP_SVC_DIR, name, file);
+		r = snprintf(buf, len, "%s/%s/%s/%s", n->pin_dir, sub, d, file);
 	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Remove <pin_dir>/svc/<name>/ and what is in it (symlinks only). */
-static void record_remove(const struct np_node *n, const char *name)
+static int svc_dir(const struct np_node *n, const char *name, const char *file, char *buf,
+		   size_t len)
+{
+	return svc_path(n, NP_SVC_DIR, name, file, buf, len);
+}
+
+/* Remove <pin_dir>/<sub>/<name>/ and what is in it (symlinks only). */
+static void record_remove_in(const struct np_node *n, const char *sub, const char *name)
 {
 	char dir[PATH_MAX], f[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
 
-	if (svc_dir(n, name, NULL, dir, sizeof(dir)))
+	if (svc_path(n, sub, name, NULL, dir, sizeof(dir)))
 		return;
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
@@ -677,24 +711,74 @@ static void record_remove(const struct np_node *n, const char *name)
 		np_warn("remove service record %s: %s", dir, strerror(errno));
 }
 
-void np_svc_forget_all(struct np_node *n)
+static void record_remove(const struct np_node *n, const char *name)
+{
+	record_remove_in(n, NP_SVC_DIR, name);
+}
+
+/* Remove every record under <pin_dir>/<sub>; the number removed. */
+static int forget_in(const struct np_node *n, const char *sub)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
+	int k = 0;
 	DIR *d;
 
-	if (svc_dir(n, NULL, NULL, dir, sizeof(dir)))
-		return;
+	if (svc_path(n, sub, NULL, NULL, dir, sizeof(dir)))
+		return 0;
 	d = opendir(dir);
 	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			record_remove(n, de->d_name);
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		record_remove_in(n, sub, de->d_name);
+		k++;
+	}
 	closedir(d);
 	rmdir(dir);
+	return k;
 }
 
+int np_svc_forget_all(struct np_node *n)
+{
+	return forget_in(n, NP_SVC_DIR) + forget_in(n, NP_SVC_PENDING_DIR);
+}
+
+int np_svc_count(const struct np_node *n, bool pending)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	int k = 0;
+	DIR *d;
+
+	if (svc_path(n, pending ? NP_SVC_PENDING_DIR : NP_SVC_DIR, NULL, NULL, dir, sizeof(dir)))
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+			k++;
+	closedir(d);
+	return k;
+}
+
+int np_svc_down(struct np_node *n, bool purge)
+{
+	char dir[PATH_MAX];
+	int k;
+
+	if (purge)
+		return np_svc_forget_all(n);
+	k = np_svc_count(n, false) + np_svc_count(n, true);
+	/* empty record directories would keep the pin directory alive */
+	if (!svc_path(n, NP_SVC_DIR, NULL, NULL, dir, sizeof(dir)))
+		rmdir(dir);
+	if (!svc_path(n, NP_SVC_PENDING_DIR, NULL, NULL, dir, sizeof(dir)))
+		rmdir(dir);
+	return k;
+}
 int np_svc_node_init(struct np_node *n)
 {
 	struct np_node_cfg cfg;
@@ -702,8 +786,6 @@ int np_svc_node_init(struct np_node *n)
 	char path[PATH_MAX];
 	int err;
 
-	/* Services live in the maps `up` just made: older records are stale. */
-	np_svc_forget_all(n);
 	err = np_node_cfg_read(n, &cfg);
 	if (err) {
 		np_err("read %s of node %s: %s", NP_MAP_NODE, n->name, strerror(-err));
@@ -1139,30 +1221,22 @@ out:
 
 /* ---- records ------------------------------------------------------------- */
 
-static int be_record_write(const struct np_node *n, const struct np_svc_spec *s,
-			   const struct np_svc_backend *b)
+struct json_object *np_svc_record_backend(const struct np_svc_backend *b)
 {
 	struct json_object *o = json_object_new_object();
-	char path[PATH_MAX], file[32], a[NP_SVC_ADDRSTRLEN];
-	int err;
+	char a[NP_SVC_ADDRSTRLEN];
 
 	np_svc_addr_str(&b->a, 0, a, sizeof(a));
 	json_object_object_add(o, "addr", json_object_new_string(a));
 	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
 	json_object_object_add(o, "state", json_object_new_string(np_be_state_name(b->state)));
-	snprintf(file, sizeof(file), BE_PREFIX "%u", b->id);
-	err = svc_dir(n, s->name, file, path, sizeof(path));
-	if (!err)
-		err = np_record_write(path, o, true, "service record"); /* under the node lock */
-	json_object_put(o);
-	return err;
+	return o;
 }
 
-static int meta_write(const struct np_node *n, const struct np_svc_spec *s)
+struct json_object *np_svc_record_meta(const struct np_svc_spec *s)
 {
 	struct json_object *o = json_object_new_object(), *src = json_object_new_array();
-	char path[PATH_MAX], a[NP_SVC_ADDRSTRLEN], c[NP_CIDR_STRLEN];
-	int err;
+	char a[NP_SVC_ADDRSTRLEN], c[NP_CIDR_STRLEN];
 
 	np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
 	json_object_object_add(o, "name", json_object_new_string(s->name));
@@ -1180,6 +1254,210 @@ static int meta_write(const struct np_node *n, const struct np_svc_spec *s)
 		json_object_array_add(src, json_object_new_string(c));
 	}
 	json_object_object_add(o, "source_ranges", src);
+	return o;
+}
+
+/*
+ * o[key] of type t into *v: 1 present, 0 absent (v untouched), -EBADMSG
+ * present with another type (err set).
+ */
+static int rec_get(struct json_object *o, const char *key, enum json_type t, struct json_object **v,
+		   char *err, size_t errlen)
+{
+	static const char *const tn[] = {
+		[json_type_int] = "an integer",
+		[json_type_string] = "a string",
+		[json_type_array] = "an array",
+	};
+
+	if (!json_object_object_get_ex(o, key, v))
+		return 0;
+	if (json_object_is_type(*v, t))
+		return 1;
+	seterr(err, errlen, "\"%s\" is not %s", key, tn[t] ? tn[t] : "of the right type");
+	return -EBADMSG;
+}
+
+/* o[key], an integer in lo..hi, into *out (absent: *out untouched). */
+static int rec_int(struct json_object *o, const char *key, long long lo, long long hi,
+		   long long *out, char *err, size_t errlen)
+{
+	struct json_object *v;
+	long long x;
+	int r = rec_get(o, key, json_type_int, &v, err, errlen);
+
+	if (r <= 0)
+		return r;
+	x = json_object_get_int64(v);
+	if (x < lo || x > hi) {
+		seterr(err, errlen, "\"%s\": %lld is outside %lld..%lld", key, x, lo, hi);
+		return -EBADMSG;
+	}
+	*out = x;
+	return 0;
+}
+
+/*
+ * o[key], a string, through parse (one of the np_svc_parse_* taking a
+ * __u8); required: absent fails too.
+ */
+static int rec_pick(struct json_object *o, const char *key, bool required,
+		    int (*parse)(const char *, __u8 *, char *, size_t), __u8 *out, char *err,
+		    size_t errlen)
+{
+	struct json_object *v;
+	char e2[256];
+	int r = rec_get(o, key, json_type_string, &v, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (!r) {
+		if (!required)
+			return 0;
+		seterr(err, errlen, "\"%s\" is missing", key);
+		return -EBADMSG;
+	}
+	if (parse(json_object_get_string(v), out, e2, sizeof(e2))) {
+		seterr(err, errlen, "\"%s\": %s", key, e2);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int parse_etp_u8(const char *s, __u8 *out, char *err, size_t errlen)
+{
+	bool local = false;
+	int r = np_svc_parse_etp(s, &local, err, errlen);
+
+	*out = local;
+	return r;
+}
+
+int np_svc_record_parse_meta(struct json_object *o, struct np_svc_spec *s, char *err, size_t errlen)
+{
+	struct json_object *v, *arr = NULL;
+	long long x = 0;
+	char e2[256];
+	__u8 u = 0;
+	int r;
+
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		seterr(err, errlen, "not a JSON object");
+		return -EBADMSG;
+	}
+	r = rec_int(o, "id", 1, NP_SVC_MAX - 1, &x, err, errlen);
+	if (r)
+		return r;
+	if (!x) {
+		seterr(err, errlen, "\"id\" is missing");
+		return -EBADMSG;
+	}
+	s->id = (__u32)x;
+	r = rec_get(o, "vip", json_type_string, &v, err, errlen);
+	if (r < 0)
+		return r;
+	if (!r) {
+		seterr(err, errlen, "\"vip\" is missing");
+		return -EBADMSG;
+	}
+	if (np_svc_parse_vip(json_object_get_string(v), &s->vip, &s->proto, e2, sizeof(e2))) {
+		seterr(err, errlen, "\"vip\": %s", e2);
+		return -EBADMSG;
+	}
+	if ((r = rec_pick(o, "type", true, np_svc_parse_type, &s->type, err, errlen)) ||
+	    (r = rec_pick(o, "algo", true, np_svc_parse_algo, &s->algo, err, errlen)))
+		return r;
+	s->mode = NP_SVC_MODE_SNAT; /* records of nodepath before DSR */
+	if ((r = rec_pick(o, "mode", false, np_svc_parse_mode, &s->mode, err, errlen)) ||
+	    (r = rec_pick(o, "etp", false, parse_etp_u8, &u, err, errlen)))
+		return r;
+	s->etp_local = u;
+	x = 0;
+	r = rec_int(o, "affinity", 0, NP_SVC_AFFINITY_MAX, &x, err, errlen);
+	if (r)
+		return r;
+	s->affinity_s = (__u32)x;
+	x = 0;
+	r = rec_int(o, "afxdp", 0, 1, &x, err, errlen);
+	if (r)
+		return r;
+	s->afxdp = x;
+	s->scope = s->type == NP_SVC_T_NODEPORT ? NP_SVC_SCOPE_NODEPORT : NP_SVC_SCOPE_VIP;
+	s->n_src = 0;
+	r = rec_get(o, "source_ranges", json_type_array, &arr, err, errlen);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		if (s->n_src == NP_SVC_SRC_RANGES_MAX) {
+			seterr(err, errlen, "\"source_ranges\": more than %d",
+			       NP_SVC_SRC_RANGES_MAX);
+			return -EBADMSG;
+		}
+		if (!json_object_is_type(e, json_type_string) ||
+		    np_parse_cidr(json_object_get_string(e), &s->src[s->n_src], e2, sizeof(e2))) {
+			seterr(err, errlen, "\"source_ranges\"[%zu] is not a CIDR", i);
+			return -EBADMSG;
+		}
+		s->n_src++;
+	}
+	return 0;
+}
+
+int np_svc_record_parse_backend(struct json_object *o, struct np_svc_backend *b, char *err,
+				size_t errlen)
+{
+	struct json_object *v;
+	long long w = 1;
+	char e2[256];
+	__u8 st = NP_BE_ACTIVE;
+	int r;
+
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		seterr(err, errlen, "not a JSON object");
+		return -EBADMSG;
+	}
+	r = rec_get(o, "addr", json_type_string, &v, err, errlen);
+	if (r < 0)
+		return r;
+	if (!r) {
+		seterr(err, errlen, "\"addr\" is missing");
+		return -EBADMSG;
+	}
+	if (parse_hostport("backend", json_object_get_string(v), &b->a, e2, sizeof(e2))) {
+		seterr(err, errlen, "\"addr\": %s", e2);
+		return -EBADMSG;
+	}
+	if ((r = rec_int(o, "weight", 1, NP_WEIGHT_MAX, &w, err, errlen)) ||
+	    (r = rec_pick(o, "state", false, np_svc_parse_state, &st, err, errlen)))
+		return r;
+	b->weight = (__u32)w;
+	b->state = st;
+	return 0;
+}
+
+static int be_record_write(const struct np_node *n, const struct np_svc_spec *s,
+			   const struct np_svc_backend *b)
+{
+	struct json_object *o = np_svc_record_backend(b);
+	char path[PATH_MAX], file[32];
+	int err;
+
+	snprintf(file, sizeof(file), BE_PREFIX "%u", b->id);
+	err = svc_dir(n, s->name, file, path, sizeof(path));
+	if (!err)
+		err = np_record_write(path, o, true, "service record"); /* under the node lock */
+	json_object_put(o);
+	return err;
+}
+
+static int meta_write(const struct np_node *n, const struct np_svc_spec *s)
+{
+	struct json_object *o = np_svc_record_meta(s);
+	char path[PATH_MAX];
+	int err;
+
 	err = svc_dir(n, s->name, META, path, sizeof(path));
 	if (!err)
 		err = np_record_write(path, o, true, "service record"); /* under the node lock */
@@ -1194,56 +1472,44 @@ static int cmp_be_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Read service name's record (+ backend states/flags from np_backends when be_fd >= 0). */
-static int record_read(const struct np_node *n, const char *name, int be_fd, struct np_svc_spec *s)
+/*
+ * Read the record <pin_dir>/<sub>/<name> into s, with the backends' states
+ * and flags from np_backends when be_fd >= 0. With err (strict: `up`
+ * restoring it), any unreadable part fails with -EBADMSG and err says
+ * which; without, unreadable backend records are left out (as `service
+ * list` shows what it can).
+ */
+static int record_read_in(const struct np_node *n, const char *sub, const char *name, int be_fd,
+			  char *err, size_t errlen, struct np_svc_spec *s)
 {
 	char dir[PATH_MAX], path[PATH_MAX], e2[256];
-	struct json_object *o = NULL, *arr;
+	struct json_object *o = NULL;
 	struct dirent *de;
 	size_t cap = 0;
-	const char *t;
 	DIR *d = NULL;
-	__u8 v;
-	int err;
+	int ret;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	if ((err = svc_dir(n, name, NULL, dir, sizeof(dir))) ||
-	    (err = svc_dir(n, name, META, path, sizeof(path))))
-		return err;
-	err = np_record_read(path, &o);
-	if (err)
-		return err;
-	err = -EBADMSG;
-	s->id = np_record_int(o, "id") > 0 ? (__u32)np_record_int(o, "id") : 0;
-	if (!s->id || !(t = np_record_str(o, "vip")) ||
-	    np_svc_parse_vip(t, &s->vip, &s->proto, e2, sizeof(e2)))
-		goto out;
-	if (!(t = np_record_str(o, "type")) || np_svc_parse_type(t, &s->type, e2, sizeof(e2)))
-		goto out;
-	if (!(t = np_record_str(o, "algo")) || np_svc_parse_algo(t, &s->algo, e2, sizeof(e2)))
-		goto out;
-	if ((t = np_record_str(o, "mode")) && !np_svc_parse_mode(t, &v, e2, sizeof(e2)))
-		s->mode = v;
-	s->affinity_s = np_record_int(o, "affinity") > 0 ? (__u32)np_record_int(o, "affinity") : 0;
-	s->etp_local = (t = np_record_str(o, "etp")) && !strcmp(t, "local");
-	s->afxdp = np_record_int(o, "afxdp") > 0;
-	s->scope = s->type == NP_SVC_T_NODEPORT ? NP_SVC_SCOPE_NODEPORT : NP_SVC_SCOPE_VIP;
-	if (json_object_object_get_ex(o, "source_ranges", &arr) &&
-	    json_object_is_type(arr, json_type_array)) {
-		for (size_t i = 0;
-		     i < json_object_array_length(arr) && s->n_src < NP_SVC_SRC_RANGES_MAX; i++) {
-			t = json_object_get_string(json_object_array_get_idx(arr, i));
-			if (t && !np_parse_cidr(t, &s->src[s->n_src], e2, sizeof(e2)))
-				s->n_src++;
-		}
+	if ((ret = svc_path(n, sub, name, NULL, dir, sizeof(dir))) ||
+	    (ret = svc_path(n, sub, name, META, path, sizeof(path))))
+		return ret;
+	ret = np_record_read(path, &o);
+	if (ret) {
+		seterr(err, errlen, "%s: %s", META, ret == -EBADMSG ? "not JSON" : strerror(-ret));
+		return ret;
 	}
+	ret = np_svc_record_parse_meta(o, s, e2, sizeof(e2));
 	json_object_put(o);
 	o = NULL;
+	if (ret) {
+		seterr(err, errlen, "%s: %s", META, e2);
+		goto out;
+	}
 
 	d = opendir(dir);
 	if (!d) {
-		err = -errno;
+		ret = -errno;
 		goto out;
 	}
 	while ((de = readdir(d))) {
@@ -1255,17 +1521,20 @@ static int record_read(const struct np_node *n, const char *name, int be_fd, str
 		if (strncmp(de->d_name, BE_PREFIX, strlen(BE_PREFIX)) || strchr(de->d_name, '.'))
 			continue;
 		id = strtoul(de->d_name + strlen(BE_PREFIX), &end, 10);
-		if (*end || !id || id >= NP_BACKEND_MAX)
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
-		    np_record_read(path, &o))
-			continue;
+		if (*end || !id || id >= NP_BACKEND_MAX) {
+			if (!err)
+				continue;
+			seterr(err, errlen, "%s: not a backend record (b1..b%u)", de->d_name,
+			       NP_BACKEND_MAX - 1);
+			ret = -EBADMSG;
+			goto out;
+		}
 		if (s->n_be == cap) {
 			size_t nc = cap ? 2 * cap : 16;
 			struct np_svc_backend *nb = realloc(s->be, nc * sizeof(*nb));
 
 			if (!nb) {
-				err = -ENOMEM;
+				ret = -ENOMEM;
 				goto out;
 			}
 			s->be = nb;
@@ -1273,18 +1542,25 @@ static int record_read(const struct np_node *n, const char *name, int be_fd, str
 		}
 		b = &s->be[s->n_be];
 		memset(b, 0, sizeof(*b));
-		if (!(t = np_record_str(o, "addr")) ||
-		    parse_hostport("backend", t, &b->a, e2, sizeof(e2))) {
+		ret = -ENAMETOOLONG;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			ret = np_record_read(path, &o);
+		if (!ret) {
+			ret = np_svc_record_parse_backend(o, b, e2, sizeof(e2));
 			json_object_put(o);
 			o = NULL;
-			continue;
+		} else {
+			snprintf(e2, sizeof(e2), "%s",
+				 ret == -EBADMSG ? "not JSON" : strerror(-ret));
+		}
+		if (ret) {
+			if (!err)
+				continue;
+			seterr(err, errlen, "%s: %s", de->d_name, e2);
+			ret = -EBADMSG;
+			goto out;
 		}
 		b->id = (__u32)id;
-		b->weight = np_record_int(o, "weight") > 0 ? (__u32)np_record_int(o, "weight") : 1;
-		if ((t = np_record_str(o, "state")) && !np_svc_parse_state(t, &v, e2, sizeof(e2)))
-			b->state = v;
-		json_object_put(o);
-		o = NULL;
 		if (be_fd >= 0 && !bpf_map_lookup_elem(be_fd, &b->id, &bv)) {
 			b->state = bv.state;
 			b->flags = bv.flags;
@@ -1293,15 +1569,19 @@ static int record_read(const struct np_node *n, const char *name, int be_fd, str
 	}
 	if (s->n_be)
 		qsort(s->be, s->n_be, sizeof(*s->be), cmp_be_id);
-	err = 0;
+	ret = 0;
 out:
 	if (d)
 		closedir(d);
-	if (o)
-		json_object_put(o);
-	if (err)
+	if (ret)
 		np_svc_spec_free(s);
-	return err;
+	return ret;
+}
+
+/* Read service name's live record (+ backend states/flags from np_backends when be_fd >= 0). */
+static int record_read(const struct np_node *n, const char *name, int be_fd, struct np_svc_spec *s)
+{
+	return record_read_in(n, NP_SVC_DIR, name, be_fd, NULL, 0, s);
 }
 
 static bool record_exists(const struct np_node *n, const char *name)
@@ -1311,8 +1591,8 @@ static bool record_exists(const struct np_node *n, const char *name)
 	return !svc_dir(n, name, NULL, dir, sizeof(dir)) && !access(dir, F_OK);
 }
 
-/* Names of all records (malloc'ed array of malloc'ed strings). */
-static int record_names(const struct np_node *n, char ***out, size_t *count)
+/* Names of all records under <pin_dir>/<sub> (malloc'ed array of malloc'ed strings). */
+static int record_names_in(const struct np_node *n, const char *sub, char ***out, size_t *count)
 {
 	char dir[PATH_MAX];
 	char **v = NULL;
@@ -1322,7 +1602,7 @@ static int record_names(const struct np_node *n, char ***out, size_t *count)
 
 	*out = NULL;
 	*count = 0;
-	if (svc_dir(n, NULL, NULL, dir, sizeof(dir)))
+	if (svc_path(n, sub, NULL, NULL, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
 	d = opendir(dir);
 	if (!d)
@@ -1341,12 +1621,17 @@ static int record_names(const struct np_node *n, char ***out, size_t *count)
 		}
 		v[k] = strdup(de->d_name);
 		if (v[k])
-			k++;
+			dir_to_name(v[k++]);
 	}
 	closedir(d);
 	*out = v;
 	*count = k;
 	return 0;
+}
+
+static int record_names(const struct np_node *n, char ***out, size_t *count)
+{
+	return record_names_in(n, NP_SVC_DIR, out, count);
 }
 
 static void names_free(char **v, size_t k)
@@ -1434,6 +1719,17 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 	if (err) {
 		np_err("read %s: %s", NP_MAP_BACKENDS, strerror(-err));
 		goto out;
+	}
+	/* a new service may bring ids (`up` restoring it): kept when free */
+	for (size_t i = 0; !old && i < s->n_be; i++) {
+		struct np_svc_backend *b = &s->be[i];
+
+		if (b->id && (b->id >= NP_BACKEND_MAX || used[b->id]))
+			b->id = 0;
+		if (!b->id)
+			continue;
+		used[b->id] = 2;
+		b->flags = is_local(m, &b->a) ? NP_BE_F_LOCAL : 0;
 	}
 	for (size_t i = 0; i < s->n_be; i++) {
 		struct np_svc_backend *b = &s->be[i];
@@ -1596,14 +1892,83 @@ out:
 	return err;
 }
 
-int np_svc_add(struct np_node *n, struct np_svc_spec *s)
+/*
+ * Insert s (checked whole first) with the maps of m open. restore: `up`
+ * re-creating a recorded service: its service and backend ids are kept
+ * when free, and messages say so instead of "service add".
+ */
+static int svc_insert(struct np_node *n, struct svc_maps *m, struct np_svc_spec *s, bool restore)
 {
+	const char *verb = restore ? "up: restore service" : "service add";
+	const char *tail = restore ? "not restored" : "nothing was changed";
 	char e[512], a[NP_SVC_ADDRSTRLEN], other[NP_SVC_NAME_MAX + 1];
 	struct np_svc_key key, k2, next;
-	struct svc_maps m;
 	struct np_svc sv;
 	__u8 *used = NULL;
 	void *prev = NULL;
+	__u32 want = restore ? s->id : 0;
+	int err;
+
+	err = np_svc_check_spec(s, m->msize, e, sizeof(e));
+	if (err) {
+		np_err("%s %s: %s; %s", verb, s->name, e, tail);
+		return err;
+	}
+	np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
+	if (record_exists(n, s->name)) {
+		np_err("%s: a service named %s exists already (see: nodepath service get %s); %s",
+		       verb, s->name, s->name, tail);
+		return -EEXIST;
+	}
+	svc_key(s, &key);
+	if (!bpf_map_lookup_elem(m->svc, &key, &sv)) {
+		name_of_id(n, sv.id, other, sizeof(other));
+		np_err("%s %s: %s%s is already served by service %s (id %u); %s", verb, s->name,
+		       s->type == NP_SVC_T_NODEPORT ? "node port " : "VIP ", a,
+		       other[0] ? other : "(unnamed)", sv.id, tail);
+		return -EEXIST;
+	}
+	/* the recorded id when restoring and free, else the lowest free one */
+	used = calloc(NP_SVC_MAX, 1);
+	if (!used)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(m->svc, prev, &next)) {
+		k2 = next;
+		prev = &k2;
+		if (is_marker(&k2))
+			continue;
+		if (!bpf_map_lookup_elem(m->svc, &k2, &sv) && sv.id < NP_SVC_MAX)
+			used[sv.id] = 1;
+	}
+	s->id = want < NP_SVC_MAX && !used[want] ? want : 0;
+	for (__u32 i = 1; !s->id && i < NP_SVC_MAX; i++) {
+		if (!used[i])
+			s->id = i;
+	}
+	if (!s->id) {
+		np_err("%s %s: no free service id (limit %u); %s", verb, s->name, NP_SVC_MAX - 1,
+		       tail);
+		err = -ENOSPC;
+		goto out;
+	}
+	for (size_t i = 0; !restore && i < s->n_be; i++)
+		s->be[i].id = 0;
+	/* The marker first: a fragment of the first flow is refused already. */
+	err = marker_add(m, s);
+	if (err)
+		goto out;
+	err = commit(n, m, NULL, s);
+	if (err)
+		marker_put(m, s);
+out:
+	free(used);
+	return err;
+}
+
+int np_svc_add(struct np_node *n, struct np_svc_spec *s)
+{
+	struct svc_maps m;
+	char e[512];
 	int err;
 
 	err = np_svc_check_name(s->name, e, sizeof(e));
@@ -1614,67 +1979,120 @@ int np_svc_add(struct np_node *n, struct np_svc_spec *s)
 	err = maps_open(n, &m);
 	if (err)
 		return err;
-	err = np_svc_check_spec(s, m.msize, e, sizeof(e));
+	err = svc_insert(n, &m, s, false);
+	maps_close(&m);
+	return err;
+}
+
+/* ---- `up`: restore the recorded services -------------------------------- */
+
+static int cmp_spec_id(const void *a, const void *b)
+{
+	const struct np_svc_spec *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Move every live record (<pin_dir>/svc/<name>) into <pin_dir>/svc-pending:
+ * a record stays there until its service is in the maps again, so an `up`
+ * that stops halfway loses none. A pending record of the same name (one an
+ * earlier `up` could not restore) is older than a live one: it goes.
+ */
+static int records_to_pending(const struct np_node *n)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	char **names;
+	size_t k;
+	int err;
+
+	err = record_names(n, &names, &k);
+	if (err || !k)
+		return err;
+	if (svc_path(n, NP_SVC_PENDING_DIR, NULL, NULL, to, sizeof(to)) ||
+	    (mkdir(to, 0700) && errno != EEXIST)) {
+		err = -errno;
+		np_err("create %s: %s", to, strerror(-err));
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (svc_dir(n, names[i], NULL, from, sizeof(from)) ||
+		    svc_path(n, NP_SVC_PENDING_DIR, names[i], NULL, to, sizeof(to)))
+			continue;
+		if (!access(to, F_OK)) {
+			np_warn("up: service %s: the record an earlier `up` could not restore is "
+				"replaced by the newer one",
+				names[i]);
+			record_remove_in(n, NP_SVC_PENDING_DIR, names[i]);
+		}
+		if (rename(from, to)) {
+			err = -errno;
+			np_err("move service record %s to %s: %s", from, to, strerror(-err));
+			goto out;
+		}
+	}
+out:
+	names_free(names, k);
+	return err;
+}
+
+int np_svc_restore_all(struct np_node *n)
+{
+	struct np_svc_spec *v = NULL;
+	struct svc_maps m;
+	char **names = NULL, e[512], dir[PATH_MAX];
+	size_t k = 0, got = 0;
+	int err, restored = 0;
+
+	if (!np_svc_count(n, false) && !np_svc_count(n, true))
+		return 0;
+	err = maps_open(n, &m);
+	if (err)
+		return err;
+	err = records_to_pending(n);
+	if (err)
+		goto out;
+	err = record_names_in(n, NP_SVC_PENDING_DIR, &names, &k);
 	if (err) {
-		np_err("service add %s: %s; nothing was changed", s->name, e);
+		np_err("read the service records of node %s: %s", n->name, strerror(-err));
 		goto out;
 	}
-	np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
-	if (record_exists(n, s->name)) {
-		np_err("service add: a service named %s exists already (see: nodepath service get "
-		       "%s); nothing was changed",
-		       s->name, s->name);
-		err = -EEXIST;
-		goto out;
-	}
-	svc_key(s, &key);
-	if (!bpf_map_lookup_elem(m.svc, &key, &sv)) {
-		name_of_id(n, sv.id, other, sizeof(other));
-		np_err("service add %s: %s%s is already served by service %s (id %u); nothing was "
-		       "changed",
-		       s->name, s->type == NP_SVC_T_NODEPORT ? "node port " : "VIP ", a,
-		       other[0] ? other : "(unnamed)", sv.id);
-		err = -EEXIST;
-		goto out;
-	}
-	/* lowest free service id */
-	used = calloc(NP_SVC_MAX, 1);
-	if (!used) {
+	v = calloc(k ? k : 1, sizeof(*v));
+	if (!v) {
 		err = -ENOMEM;
 		goto out;
 	}
-	while (!bpf_map_get_next_key(m.svc, prev, &next)) {
-		k2 = next;
-		prev = &k2;
-		if (is_marker(&k2))
+	for (size_t i = 0; i < k; i++) {
+		if (svc_path(n, NP_SVC_PENDING_DIR, names[i], NULL, dir, sizeof(dir)))
 			continue;
-		if (!bpf_map_lookup_elem(m.svc, &k2, &sv) && sv.id < NP_SVC_MAX)
-			used[sv.id] = 1;
-	}
-	s->id = 0;
-	for (__u32 i = 1; i < NP_SVC_MAX; i++) {
-		if (!used[i]) {
-			s->id = i;
-			break;
+		err = np_svc_check_name(names[i], e, sizeof(e));
+		if (!err)
+			err = record_read_in(n, NP_SVC_PENDING_DIR, names[i], -1, e, sizeof(e),
+					     &v[got]);
+		if (err) {
+			np_err("up: service record %s is unreadable (%s); not restored", dir, e);
+			continue;
 		}
+		got++;
 	}
-	if (!s->id) {
-		np_err("service add %s: no free service id (limit %u); nothing was changed",
-		       s->name, NP_SVC_MAX - 1);
-		err = -ENOSPC;
-		goto out;
+	/* by recorded id: every service gets its id back */
+	if (got)
+		qsort(v, got, sizeof(*v), cmp_spec_id);
+	for (size_t i = 0; i < got; i++) {
+		v[i].etp_given = v[i].etp_local;
+		if (svc_insert(n, &m, &v[i], true))
+			continue;
+		record_remove_in(n, NP_SVC_PENDING_DIR, v[i].name);
+		restored++;
 	}
-	for (size_t i = 0; i < s->n_be; i++)
-		s->be[i].id = 0;
-	/* The marker first: a fragment of the first flow is refused already. */
-	err = marker_add(&m, s);
-	if (err)
-		goto out;
-	err = commit(n, &m, NULL, s);
-	if (err)
-		marker_put(&m, s);
+	if (svc_path(n, NP_SVC_PENDING_DIR, NULL, NULL, dir, sizeof(dir)) == 0)
+		rmdir(dir); /* only when every record was restored */
+	err = restored;
 out:
-	free(used);
+	for (size_t i = 0; v && i < got; i++)
+		np_svc_spec_free(&v[i]);
+	free(v);
+	names_free(names, k);
 	maps_close(&m);
 	return err;
 }

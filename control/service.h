@@ -36,6 +36,8 @@
 #define NP_CT_MAX (16U * 1024 * 1024)
 /* "[ffff:...:ffff]:65535/tcp" plus a NUL */
 #define NP_SVC_ADDRSTRLEN 56
+/* <pin_dir>/svc-pending/<name>/: records `up` could not restore (yet) */
+#define NP_SVC_PENDING_DIR "svc-pending"
 
 enum np_svc_mode {
 	NP_SVC_MODE_SNAT = 0,
@@ -134,13 +136,48 @@ void np_svc_set_sizes(__u32 maglev_size, __u32 ct_size);
 int np_svc_obj_prepare(struct bpf_object *obj);
 /*
  * After `up` loaded the maps: the uplink's global addresses into
- * np_node_addr, the first of each family and the table sizes into np_node;
- * stale service records of an earlier run removed.
+ * np_node_addr, the first of each family and the table sizes into np_node.
+ * Service records stay (np_svc_restore_all() brings them back).
  */
 int np_svc_node_init(struct np_node *n);
-/* `down`: remove every service record (<pin_dir>/svc). */
-void np_svc_forget_all(struct np_node *n);
+/*
+ * `up`, after the endpoints are re-adopted: re-create every recorded
+ * service (`down` keeps the records, not the maps) with its recorded ids,
+ * backends, weights and states; local flags from the endpoints present,
+ * Maglev tables from scratch; conntrack and affinity state start empty.
+ * A record that does not validate any more (e.g. more backends than a
+ * smaller `up --maglev-size`) or cannot be read is logged and stays in
+ * <pin_dir>/svc-pending for the next `up` (np_svc_count(n, true)); the
+ * others are restored. The number restored (>= 0) or -errno.
+ */
+int np_svc_restore_all(struct np_node *n);
+/* Service records under <pin_dir>/svc (pending: under <pin_dir>/svc-pending). */
+int np_svc_count(const struct np_node *n, bool pending);
+/*
+ * `down`: keep the records for `up` (purge: forget them all, live and
+ * pending). The number of records kept, or forgotten.
+ */
+int np_svc_down(struct np_node *n, bool purge);
+/* Remove every service record (live and pending); the number removed. */
+int np_svc_forget_all(struct np_node *n);
 
+/* ---- records (pure; unit-tested) --------------------------------------- */
+
+struct json_object;
+/* A service's meta record, a backend's record (json_object_put them). */
+struct json_object *np_svc_record_meta(const struct np_svc_spec *s);
+struct json_object *np_svc_record_backend(const struct np_svc_backend *b);
+/*
+ * Parse a meta record into s: id, VIP and protocol, type, algo, mode,
+ * affinity, etp, afxdp, source ranges, scope (name and backends
+ * untouched). Absent optional keys take their defaults (records of older
+ * versions); anything present and invalid fails: 0 or -EBADMSG, err set.
+ */
+int np_svc_record_parse_meta(struct json_object *o, struct np_svc_spec *s, char *err,
+			     size_t errlen);
+/* A backend record into b: address, weight (default 1), state (default active). */
+int np_svc_record_parse_backend(struct json_object *o, struct np_svc_backend *b, char *err,
+				size_t errlen);
 /* ---- services --------------------------------------------------------- */
 
 /*

@@ -43,7 +43,10 @@ static void up_usage(FILE *f)
 		"                        Needed by `endpoint add`\n"
 		"  -h, --help            this help\n\n"
 		"Running `up` again on the same device changes nothing and exits 0 (a new\n"
-		"--pod-cidr is applied while the node has no endpoints).\n",
+		"--pod-cidr is applied while the node has no endpoints). After `down`,\n"
+		"`up` re-adopts the recorded endpoints and re-creates the recorded\n"
+		"services (a service that no longer fits, e.g. more backends than\n"
+		"--maglev-size, is named and kept aside for the next `up`).\n",
 		NP_PIN_ROOT, NP_PF_MAX_SIZE, NP_PF_DEFAULT_SIZE);
 }
 
@@ -67,7 +70,7 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 	const char *dev = NULL;
 	__u32 maglev_size = 0, ct_size = 0;
 	struct np_node n;
-	int c, ret;
+	int c, ret, pending;
 
 	while ((c = getopt_long(argc, argv, "hd:m:s:p:", opts, NULL)) != -1) {
 		switch (c) {
@@ -143,34 +146,58 @@ int np_cmd_up(struct np_cli *cli, int argc, char **argv)
 	if (ret > 0)
 		printf("node %s: re-adopted %d endpoint%s (see: nodepath%s endpoint list)\n",
 		       n.name, ret, ret == 1 ? "" : "s", node_flag(cli, nf, sizeof(nf)));
+	ret = np_svc_count(&n, false);
+	pending = np_svc_count(&n, true);
+	if (ret > 0 || pending > 0)
+		printf("node %s: restored %d service%s (see: nodepath%s service list)\n", n.name,
+		       ret, ret == 1 ? "" : "s", node_flag(cli, nf, sizeof(nf)));
+	if (pending > 0)
+		printf("node %s: %d service record%s not restored (see the messages above), "
+		       "kept in %s/%s for the next `up`; `nodepath%s down --purge` forgets %s\n",
+		       n.name, pending, pending == 1 ? "" : "s", n.pin_dir, NP_SVC_PENDING_DIR,
+		       node_flag(cli, nf, sizeof(nf)), pending == 1 ? "it" : "them");
 	np_node_close(&n);
 	return NP_EXIT_OK;
 }
 
 /* ---- down -------------------------------------------------------------- */
 
+static void down_usage(FILE *f)
+{
+	fprintf(f, "usage: nodepath [--node NS] down [--purge]\n\n"
+		   "Detach nodepath's XDP program (other programs in libxdp's dispatcher\n"
+		   "stay) and its tcx link from the uplink, and remove the node's pins.\n"
+		   "A node that is not up is left alone: \"nothing to do\", exit 0.\n"
+		   "Endpoints lose their pod programs (links unpinned), but their\n"
+		   "devices, addresses, routes and records stay: the pods fall back\n"
+		   "to the host stack until `up` re-adopts them (its --pod-cidr\n"
+		   "must contain their addresses).\n"
+		   "Services lose their maps (conntrack and affinity state with them),\n"
+		   "but their records stay: `up` re-creates them.\n\n"
+		   "  --purge      also forget the services (their records), also on a\n"
+		   "               node that is down already; endpoints are kept either\n"
+		   "               way (remove them with `endpoint del` while up)\n"
+		   "  -h, --help   this help\n");
+}
+
 int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "purge", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct np_node n;
-	int c, ret, eps = 0;
+	bool purge = false;
+	int c, ret, eps = 0, svcs = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'P':
+			purge = true;
+			break;
 		case 'h':
-			printf("usage: nodepath [--node NS] down\n\n"
-			       "Detach nodepath's XDP program (other programs in libxdp's "
-			       "dispatcher\n"
-			       "stay) and its tcx link from the uplink, and remove the node's "
-			       "pins.\n"
-			       "A node that is not up is left alone: \"nothing to do\", exit 0.\n"
-			       "Endpoints lose their pod programs (links unpinned), but their\n"
-			       "devices, addresses, routes and records stay: the pods fall back\n"
-			       "to the host stack until `up` re-adopts them (its --pod-cidr\n"
-			       "must contain their addresses).\n");
+			down_usage(stdout);
 			return NP_EXIT_OK;
 		default:
 			return np_usage_err("down", "unknown option");
@@ -180,13 +207,18 @@ int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 		return np_usage_err("down", "unexpected argument \"%s\"", argv[optind]);
 	if (np_node_open(cli->node, NP_NODE_LOCK, &n))
 		return NP_EXIT_FAIL;
-	ret = np_dp_down(&n, &eps);
+	ret = np_dp_down(&n, purge, &eps, &svcs);
 	np_node_close(&n);
 	if (ret == -ENOENT) {
 		printf("node %s: not up, nothing to do", n.name);
 		if (eps)
 			printf(" (%d endpoint%s recorded for `up` to re-adopt)", eps,
 			       eps == 1 ? "" : "s");
+		if (svcs && purge)
+			printf("; forgot %d service record%s", svcs, svcs == 1 ? "" : "s");
+		else if (svcs)
+			printf(" (%d service%s recorded for `up` to restore)", svcs,
+			       svcs == 1 ? "" : "s");
 		printf("\n");
 		return NP_EXIT_OK;
 	}
@@ -199,6 +231,14 @@ int np_cmd_down(struct np_cli *cli, int argc, char **argv)
 		       eps == 1 ? "its devices stay and fall back to the host stack"
 				: "their devices stay and fall back to the host stack",
 		       eps == 1 ? "it" : "them");
+	if (svcs && purge)
+		printf("node %s: %d service%s forgotten (--purge)\n", n.name, svcs,
+		       svcs == 1 ? "" : "s");
+	else if (svcs)
+		printf("node %s: %d service%s kept as records; `up` restores %s (`down --purge` "
+		       "forgets %s)\n",
+		       n.name, svcs, svcs == 1 ? "" : "s", svcs == 1 ? "it" : "them",
+		       svcs == 1 ? "it" : "them");
 	return NP_EXIT_OK;
 }
 
@@ -217,7 +257,7 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 	struct np_dp_status st;
 	bool json = false;
 	struct np_node n;
-	int ret;
+	int ret, svcs, pend;
 
 	ret = np_cli_json_opts("status", argc, argv, status_usage, &json);
 	if (ret != NP_GO_ON)
@@ -228,6 +268,8 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 	np_node_close(&n);
 	if (ret)
 		return NP_EXIT_FAIL;
+	svcs = np_svc_count(&n, false); /* live records; kept ones when down */
+	pend = np_svc_count(&n, true);
 	np_ep_format_pod_cidr(&st.cfg, range, sizeof(range));
 
 	if (json) {
@@ -252,6 +294,8 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 		json_object_object_add(o, "pod_cidr",
 				       st.up && range[0] ? json_object_new_string(range) : NULL);
 		json_object_object_add(o, "endpoints", json_object_new_int(st.endpoints));
+		json_object_object_add(o, "services", json_object_new_int(svcs));
+		json_object_object_add(o, "services_not_restored", json_object_new_int(pend));
 		json_object_object_add(
 			o, "abi_version",
 			json_object_new_int64(st.pinned ? st.cfg.abi_version : NP_ABI_VERSION));
@@ -269,6 +313,12 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 		       st.endpoints, st.endpoints == 1 ? "" : "s");
 	else
 		printf("up              no\n");
+	if (!st.up && svcs)
+		printf("services        %d recorded, `up` restores them\n", svcs);
+	if (pend)
+		printf("not restored    %d service record%s in %s/%s (the next `up` retries; "
+		       "`down --purge` forgets)\n",
+		       pend, pend == 1 ? "" : "s", n.pin_dir, NP_SVC_PENDING_DIR);
 	if (st.up) {
 		printf("uplink          %.16s (ifindex %u)\n", (char *)st.cfg.uplink_name,
 		       st.cfg.uplink_ifindex);
@@ -284,6 +334,7 @@ int np_cmd_status(struct np_cli *cli, int argc, char **argv)
 		printf("prefilter size  %u rules per family\n", st.cfg.pf_size);
 		printf("pod range       %s\n", range[0] ? range : "none (up --pod-cidr ...)");
 		printf("endpoints       %d\n", st.endpoints);
+		printf("services        %d\n", svcs);
 		if (st.xdp_mode != st.cfg.xdp_mode)
 			printf("warning         recorded XDP mode %s differs from the kernel's "
 			       "%s\n",
