@@ -102,7 +102,7 @@ $(B)/bpf $(B)/skel:
 # objects and the skeletons are inputs of every build: keep both.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 
-.PHONY: all deps test test-unit test-bpf test-e2e test-vm demo format format-check install clean
+.PHONY: all deps test test-unit test-bpf test-e2e test-vm demo bench format format-check install clean
 
 all: $(BPF_OBJS) $(B)/nodepath $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
@@ -127,6 +127,12 @@ test-unit test-bpf test-e2e test-vm: all
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(B)/nodepath $(TOOL_BINS) $(BENCH_BINS)
 	$(Q)bash scripts/demo.sh
+
+# Every benchmark scenario (bench/scenarios/), results in build/bench-results;
+# BENCH_ARGS passes more, e.g. make bench BENCH_ARGS="prefilter --rounds 6".
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(B)/nodepath $(BENCH_BINS)
+	$(Q)$(B)/nodepath bench --out $(B)/bench-results $(BENCH_ARGS)
 
 FMT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

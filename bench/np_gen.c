@@ -3,9 +3,10 @@
  * np_gen: a bounded UDP frame generator on BPF_PROG_TEST_RUN with
  * BPF_F_TEST_XDP_LIVE_FRAMES (see /work/shared/notes/bench-method.md, B.2).
  *
- *   np_gen --netns NS --dev IF --dst-mac MAC --src IP --dst IP
- *          [--flows N] [--size B] [--duration S] [--count N] [--cpu C]
- *          [--peer-netns NS --peer-dev IF [--sink]]
+ *   np_gen --netns NS --dev IF --dst-mac MAC --src IP --dst IP [--ipv6]
+ *          [--flows N] [--dport P] [--size B] [--duration S] [--count N] [--cpu C]
+ *          [--peer-netns NS --peer-dev IF [--sink | --reflect MAC]]
+ *          [--tc-sink-netns NS --tc-sink-dev IF]
  *
  * In netns NS the generator program (bench/np_gen.bpf.c) stamps an
  * Ethernet + IPv4/IPv6 + UDP header on every frame and returns XDP_TX, which
@@ -22,12 +23,26 @@
  * the peer for the run, through a BPF link (gone with the process), and
  * reports what it dropped: the floor every receiver is compared with.
  *
+ * Flows: up to 2^20 distinct tuples. Flow i has UDP source port
+ * 1024 + i % P and the source address plus i / P, where P = min(flows,
+ * 64512): 1048576 flows are 64512 ports on each of 17 addresses. Every
+ * address (also the last source one) must lie in 198.18.0.0/15 or
+ * fd00::/8, the lab's ranges. Checksums (IPv4 header, UDP for both
+ * families) are full and right on every frame: the XDP load balancer
+ * leaves CHECKSUM_PARTIAL-looking frames to tc.
+ *
+ * --tc-sink-netns/--tc-sink-dev attach np_gen_sink_tc (count and drop UDP and
+ * IPIP) first at tcx ingress of that device for the run: a pod's nic0, where frames that
+ * went through a forwarder or a load balancer are counted as delivered.
+ *
  * Bounded: --duration <= 60 s (default 2), --count <= 10^9. One test_run
  * call sends 2^20 frames (fewer for the last of --count): smaller calls
  * rebuild the page pool each time and measure the generator instead. It
  * prints
  *   generated N packets in T s = R Mpps (cpu C, flows F, size B, ipv4)
  *   sink dropped N packets = R Mpps         (with --sink)
+ *   reflected N packets = R Mpps            (with --reflect)
+ *   tc sink dropped N packets = R Mpps      (with --tc-sink-dev)
  * Exit: 0 ok, 1 failure, 2 bad arguments.
  */
 #include <arpa/inet.h>
@@ -62,7 +77,8 @@
 
 #define NP_GEN_MAX_SECS 60.0
 #define NP_GEN_MAX_COUNT 1000000000ULL
-#define NP_GEN_MAX_FLOWS 64512 /* source ports 1024..65535 */
+#define NP_GEN_MAX_FLOWS (1u << 20)
+#define NP_GEN_PORTS 64512 /* source ports 1024..65535 per address */
 #define NP_GEN_SPORT 1024
 #define NP_GEN_DPORT 9 /* discard */
 #define NP_GEN_DEF_SIZE 64
@@ -71,15 +87,16 @@
 #define NP_GEN_BATCH 64
 
 struct np_gen_args {
-	const char *netns, *dev, *peer_netns, *peer_dev;
+	const char *netns, *dev, *peer_netns, *peer_dev, *tc_netns, *tc_dev;
 	uint8_t dst_mac[6];
 	int family;
 	uint8_t src[16], dst[16];
-	uint32_t flows, size;
+	uint32_t flows, size, dport;
 	double duration;
 	uint64_t count;
 	int cpu;
-	bool sink;
+	bool sink, reflect;
+	uint8_t refl_mac[6];
 };
 
 static volatile sig_atomic_t np_gen_stop;
@@ -93,17 +110,26 @@ static void np_gen_on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: np_gen --netns NS --dev IF --dst-mac MAC --src IP --dst IP\n"
-		"              [--flows N] [--size B] [--duration S] [--count N] [--cpu C]\n"
-		"              [--peer-netns NS --peer-dev IF [--sink]]\n"
-		"  --flows N      UDP source ports 1024..1024+N-1 (1..%u, default 1024)\n"
+		"usage: np_gen --netns NS --dev IF --dst-mac MAC --src IP --dst IP [--ipv6]\n"
+		"              [--flows N] [--dport P] [--size B] [--duration S] [--count N]\n"
+		"              [--cpu C] [--peer-netns NS --peer-dev IF [--sink | --reflect MAC]]\n"
+		"              [--tc-sink-netns NS --tc-sink-dev IF]\n"
+		"  --src/--dst    IPv4 in 198.18.0.0/15 or IPv6 in fd00::/8 (both one family)\n"
+		"  --ipv6         insist on IPv6 addresses\n"
+		"  --flows N      distinct tuples (1..%u, default 1024): source ports\n"
+		"                 1024.., then the source address's low bits (64512 per address)\n"
+		"  --dport P      UDP destination port (1..65535, default %u)\n"
 		"  --size B       frame bytes without FCS (header..%u, default %u)\n"
 		"  --duration S   seconds, decimal, 0 < S <= 60 (default 2)\n"
 		"  --count N      stop after N frames (1..10^9)\n"
 		"  --cpu C        CPU to pin to (default: the last one allowed)\n"
 		"  --peer-netns NS --peer-dev IF   the receiving veth (GRO on for the run)\n"
-		"  --sink         attach a count-and-XDP_DROP sink natively on the peer\n",
-		NP_GEN_MAX_FLOWS, NP_GEN_MAX_SIZE, NP_GEN_DEF_SIZE);
+		"  --sink         attach a count-and-XDP_DROP sink natively on the peer\n"
+		"  --reflect MAC  attach a reflector natively on the peer instead: destination\n"
+		"                 MAC set to MAC, source to the peer's, redirected back out\n"
+		"  --tc-sink-netns NS --tc-sink-dev IF   count and drop UDP and IPIP at tcx\n"
+		"                 ingress of IF, first in its chain\n",
+		NP_GEN_MAX_FLOWS, NP_GEN_DPORT, NP_GEN_MAX_SIZE, NP_GEN_DEF_SIZE);
 }
 
 static int bad_arg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -170,6 +196,33 @@ static int parse_addr(const char *what, const char *s, int *family, uint8_t *add
 	return 0;
 }
 
+/* The lab's ranges: 198.18.0.0/15 and fd00::/8. */
+static bool addr_in_lab(int family, const uint8_t *a)
+{
+	if (family == AF_INET)
+		return a[0] == 198 && (a[1] & 0xfe) == 18;
+	return a[0] == 0xfd;
+}
+
+/* Both addresses in the lab's ranges, and the last flow's source address too. */
+static int check_range(const struct np_gen_args *a)
+{
+	uint32_t ports = a->flows < NP_GEN_PORTS ? a->flows : NP_GEN_PORTS;
+	uint32_t naddr = (a->flows + ports - 1) / ports;
+	int alen = a->family == AF_INET ? 4 : 16;
+	uint32_t lo;
+
+	if (!addr_in_lab(a->family, a->src) || !addr_in_lab(a->family, a->dst))
+		return bad_arg("--src and --dst must lie in 198.18.0.0/15 (IPv4) or fd00::/8 "
+			       "(IPv6), the lab's ranges");
+	lo = (uint32_t)a->src[alen - 2] << 8 | a->src[alen - 1];
+	if (lo + naddr - 1 > 0xffff)
+		return bad_arg("--flows %u needs %u source addresses from --src up, past the end "
+			       "of its last 16 bits; pick a lower --src",
+			       a->flows, naddr);
+	return 0;
+}
+
 enum {
 	OPT_NETNS = 256,
 	OPT_DEV,
@@ -184,6 +237,11 @@ enum {
 	OPT_PEER_NETNS,
 	OPT_PEER_DEV,
 	OPT_SINK,
+	OPT_IPV6,
+	OPT_DPORT,
+	OPT_TC_NETNS,
+	OPT_TC_DEV,
+	OPT_REFLECT,
 };
 
 static int parse_args(int argc, char **argv, struct np_gen_args *a)
@@ -202,16 +260,22 @@ static int parse_args(int argc, char **argv, struct np_gen_args *a)
 		{ "peer-netns", required_argument, NULL, OPT_PEER_NETNS },
 		{ "peer-dev", required_argument, NULL, OPT_PEER_DEV },
 		{ "sink", no_argument, NULL, OPT_SINK },
+		{ "ipv6", no_argument, NULL, OPT_IPV6 },
+		{ "dport", required_argument, NULL, OPT_DPORT },
+		{ "tc-sink-netns", required_argument, NULL, OPT_TC_NETNS },
+		{ "tc-sink-dev", required_argument, NULL, OPT_TC_DEV },
+		{ "reflect", required_argument, NULL, OPT_REFLECT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool have_mac = false, have_src = false, have_dst = false, have_size = false;
+	bool have_mac = false, have_src = false, have_dst = false, have_size = false, v6 = false;
 	uint32_t v32, hdr;
 	char err[256];
 	int c, ret;
 
 	memset(a, 0, sizeof(*a));
 	a->flows = 1024;
+	a->dport = NP_GEN_DPORT;
 	a->size = NP_GEN_DEF_SIZE;
 	a->duration = 2.0;
 	a->count = NP_GEN_MAX_COUNT;
@@ -222,16 +286,29 @@ static int parse_args(int argc, char **argv, struct np_gen_args *a)
 		switch (c) {
 		case OPT_NETNS:
 		case OPT_PEER_NETNS:
+		case OPT_TC_NETNS:
 			if (!np_netns_name_ok(optarg))
 				return bad_arg("%s \"%s\": not a network namespace name",
 					       argv[optind - 2], optarg);
-			*(c == OPT_NETNS ? &a->netns : &a->peer_netns) = optarg;
+			*(c == OPT_NETNS	? &a->netns
+			  : c == OPT_PEER_NETNS ? &a->peer_netns
+						: &a->tc_netns) = optarg;
 			break;
 		case OPT_DEV:
 		case OPT_PEER_DEV:
+		case OPT_TC_DEV:
 			if (np_check_ifname(optarg, err, sizeof(err)))
 				return bad_arg("%s: %s", argv[optind - 2], err);
-			*(c == OPT_DEV ? &a->dev : &a->peer_dev) = optarg;
+			*(c == OPT_DEV	      ? &a->dev
+			  : c == OPT_PEER_DEV ? &a->peer_dev
+					      : &a->tc_dev) = optarg;
+			break;
+		case OPT_IPV6:
+			v6 = true;
+			break;
+		case OPT_DPORT:
+			if (np_parse_u32("--dport", optarg, 1, 65535, &a->dport, err, sizeof(err)))
+				return bad_arg("%s", err);
 			break;
 		case OPT_DST_MAC:
 			if (parse_mac(optarg, a->dst_mac))
@@ -279,6 +356,13 @@ static int parse_args(int argc, char **argv, struct np_gen_args *a)
 		case OPT_SINK:
 			a->sink = true;
 			break;
+		case OPT_REFLECT:
+			if (parse_mac(optarg, a->refl_mac))
+				return bad_arg("--reflect \"%s\": expected a MAC address "
+					       "aa:bb:cc:dd:ee:ff",
+					       optarg);
+			a->reflect = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -298,6 +382,15 @@ static int parse_args(int argc, char **argv, struct np_gen_args *a)
 		return bad_arg("--peer-netns and --peer-dev go together");
 	if (a->sink && !a->peer_dev)
 		return bad_arg("--sink needs --peer-netns and --peer-dev (where to attach it)");
+	if (a->reflect && (!a->peer_dev || a->sink))
+		return bad_arg("--reflect needs --peer-netns and --peer-dev, and no --sink");
+	if (!a->tc_netns != !a->tc_dev)
+		return bad_arg("--tc-sink-netns and --tc-sink-dev go together");
+	if (v6 && a->family != AF_INET6)
+		return bad_arg("--ipv6: --src and --dst must be IPv6 addresses (fd00::/8)");
+	ret = check_range(a);
+	if (ret)
+		return ret;
 	hdr = a->family == AF_INET6 ? NP_GEN_HDR6 : NP_GEN_HDR4;
 	if (!have_size && a->size < hdr)
 		a->size = hdr;
@@ -341,6 +434,7 @@ static void put16(uint8_t *p, uint16_t v)
  */
 static void fill_tmpl(const struct np_gen_args *a, const uint8_t src_mac[6], struct np_gen_tmpl *t)
 {
+	int alen = a->family == AF_INET ? 4 : 16;
 	uint8_t *h = t->hdr, *ip = h + 14, *udp;
 	uint16_t ulen, c;
 	uint32_t s;
@@ -358,6 +452,7 @@ static void fill_tmpl(const struct np_gen_args *a, const uint8_t src_mac[6], str
 		memcpy(ip + 12, a->src, 4);
 		memcpy(ip + 16, a->dst, 4);
 		put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+		memcpy(&t->ip_csum, ip + 10, 2);
 		udp = h + NP_GEN_UDP4;
 		ulen = a->size - NP_GEN_UDP4;
 	} else {
@@ -372,22 +467,22 @@ static void fill_tmpl(const struct np_gen_args *a, const uint8_t src_mac[6], str
 		ulen = a->size - NP_GEN_UDP6;
 	}
 	put16(udp, NP_GEN_SPORT);
-	put16(udp + 2, NP_GEN_DPORT);
+	put16(udp + 2, a->dport);
 	put16(udp + 4, ulen);
-	if (a->family == AF_INET6) {
-		/* Pseudo header: addresses, UDP length, next header; payload is zeros. */
-		s = csum_add(0, a->src, 16);
-		s = csum_add(s, a->dst, 16);
-		s += ulen + IPPROTO_UDP;
-		s = csum_add(s, udp, 8);
-		c = csum_fold(s);
-		if (!c)
-			c = 0xffff;
-		put16(udp + 6, c);
-		memcpy(&t->csum, udp + 6, 2);
-	}
+	/* Pseudo header: addresses, UDP length, protocol; the payload is zeros. */
+	s = csum_add(0, a->src, alen);
+	s = csum_add(s, a->dst, alen);
+	s += ulen + IPPROTO_UDP;
+	s = csum_add(s, udp, 8);
+	c = csum_fold(s);
+	if (!c)
+		c = 0xffff;
+	put16(udp + 6, c);
+	memcpy(&t->csum, udp + 6, 2);
 	t->flows = a->flows;
+	t->ports = a->flows < NP_GEN_PORTS ? a->flows : NP_GEN_PORTS;
 	t->sport = NP_GEN_SPORT;
+	t->saddr_lo = (uint16_t)(a->src[alen - 2] << 8 | a->src[alen - 1]);
 }
 
 /* ---- devices ------------------------------------------------------------ */
@@ -421,6 +516,7 @@ struct np_gen_peer {
 static int peer_setup(const struct np_gen_args *a, struct np_gen *skel, struct np_gen_peer *p)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	struct bpf_program *prog;
 	int err;
 
 	p->link_fd = -1;
@@ -440,14 +536,27 @@ static int peer_setup(const struct np_gen_args *a, struct np_gen *skel, struct n
 		return err;
 	}
 	p->gro_set = !p->gro_was;
-	if (!a->sink)
+	if (!a->sink && !a->reflect)
 		return 0;
-	p->link_fd = bpf_link_create(bpf_program__fd(skel->progs.np_gen_sink_drop), p->ifindex,
-				     BPF_XDP, &lo);
+	if (a->reflect) {
+		uint8_t mac[12];
+
+		err = dev_mac(a->peer_dev, mac + 6);
+		if (err) {
+			np_err("MAC address of %s in netns %s: %s", a->peer_dev, a->peer_netns,
+			       strerror(-err));
+			return err;
+		}
+		memcpy(mac, a->refl_mac, 6);
+		memcpy(skel->bss->refl.mac, mac, 12);
+		skel->bss->refl.ifindex = p->ifindex;
+	}
+	prog = a->reflect ? skel->progs.np_gen_reflect : skel->progs.np_gen_sink_drop;
+	p->link_fd = bpf_link_create(bpf_program__fd(prog), p->ifindex, BPF_XDP, &lo);
 	if (p->link_fd < 0) {
 		err = p->link_fd;
-		np_err("attach np_gen_sink_drop natively to %s in netns %s: %s%s", a->peer_dev,
-		       a->peer_netns, strerror(-err),
+		np_err("attach %s natively to %s in netns %s: %s%s", bpf_program__name(prog),
+		       a->peer_dev, a->peer_netns, strerror(-err),
 		       err == -EBUSY || err == -EEXIST ? " (an XDP program is attached already)"
 						       : "");
 		return err;
@@ -471,6 +580,28 @@ static void peer_teardown(const struct np_gen_args *a, struct np_gen_peer *p)
 				a->peer_netns, strerror(-err));
 		p->gro_set = false;
 	}
+}
+
+/* In the tc sink's netns: np_gen_sink_tc at tcx ingress of its device. */
+static int tc_sink_attach(const struct np_gen_args *a, struct np_gen *skel, struct bpf_link **link)
+{
+	LIBBPF_OPTS(bpf_tcx_opts, o, .flags = BPF_F_BEFORE);
+	int ifindex, err;
+
+	ifindex = if_nametoindex(a->tc_dev);
+	if (!ifindex) {
+		err = -errno;
+		np_err("tc sink device %s in netns %s: %s", a->tc_dev, a->tc_netns, strerror(-err));
+		return err;
+	}
+	*link = bpf_program__attach_tcx(skel->progs.np_gen_sink_tc, ifindex, &o);
+	if (!*link) {
+		err = -errno;
+		np_err("attach np_gen_sink_tc at tcx ingress of %s in netns %s: %s", a->tc_dev,
+		       a->tc_netns, strerror(-err));
+		return err;
+	}
+	return 0;
 }
 
 /* ---- the run --------------------------------------------------------------- */
@@ -564,7 +695,8 @@ static int generate(const struct np_gen_args *a, int prog_fd, int ifindex, uint6
 int main(int argc, char **argv)
 {
 	struct np_gen_peer peer = { .link_fd = -1 };
-	uint64_t tx0 = 0, tx1 = 0, sk0 = 0, sk1 = 0, sent = 0;
+	uint64_t tx0 = 0, tx1 = 0, sk0 = 0, sk1 = 0, tc0 = 0, tc1 = 0, sent = 0;
+	struct bpf_link *tc_link = NULL;
 	struct np_gen_args a;
 	struct np_gen *skel;
 	struct sigaction sa;
@@ -600,6 +732,8 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.np_gen_tx4, a.family == AF_INET);
 	bpf_program__set_autoload(skel->progs.np_gen_tx6, a.family == AF_INET6);
 	bpf_program__set_autoload(skel->progs.np_gen_sink_drop, a.sink);
+	bpf_program__set_autoload(skel->progs.np_gen_reflect, a.reflect);
+	bpf_program__set_autoload(skel->progs.np_gen_sink_tc, !!a.tc_dev);
 
 	ret = 1;
 	home = np_netns_save();
@@ -642,7 +776,21 @@ int main(int argc, char **argv)
 			goto out_peer;
 	}
 
-	if (read_cnt(skel, NP_GEN_CNT_TX, &tx0) || read_cnt(skel, NP_GEN_CNT_SINK, &sk0)) {
+	if (a.tc_netns) {
+		err = np_netns_enter(a.tc_netns);
+		if (err) {
+			np_err("enter netns %s: %s", a.tc_netns, strerror(-err));
+			goto out_peer;
+		}
+		err = tc_sink_attach(&a, skel, &tc_link);
+		if (!err)
+			err = np_netns_enter(a.netns);
+		if (err)
+			goto out_peer;
+	}
+
+	if (read_cnt(skel, NP_GEN_CNT_TX, &tx0) || read_cnt(skel, NP_GEN_CNT_SINK, &sk0) ||
+	    read_cnt(skel, NP_GEN_CNT_TC_SINK, &tc0)) {
 		np_err("read the np_gen_cnt map: %s", strerror(errno));
 		goto out_peer;
 	}
@@ -650,7 +798,10 @@ int main(int argc, char **argv)
 		       bpf_program__fd(a.family == AF_INET ? skel->progs.np_gen_tx4
 							   : skel->progs.np_gen_tx6),
 		       ifindex, &sent, &secs);
-	if (read_cnt(skel, NP_GEN_CNT_TX, &tx1) || read_cnt(skel, NP_GEN_CNT_SINK, &sk1)) {
+	if (a.sink || a.reflect || a.tc_dev)
+		usleep(50000); /* what a backlog still holds, not counted in secs */
+	if (read_cnt(skel, NP_GEN_CNT_TX, &tx1) || read_cnt(skel, NP_GEN_CNT_SINK, &sk1) ||
+	    read_cnt(skel, NP_GEN_CNT_TC_SINK, &tc1)) {
 		np_err("read the np_gen_cnt map: %s", strerror(errno));
 		goto out_peer;
 	}
@@ -662,12 +813,19 @@ int main(int argc, char **argv)
 	if (tx1 - tx0 != sent)
 		np_warn("%llu test_run repeats but %llu frames stamped", (unsigned long long)sent,
 			(unsigned long long)(tx1 - tx0));
+	if (a.reflect)
+		printf("reflected %llu packets = %.3f Mpps\n", (unsigned long long)(sk1 - sk0),
+		       secs > 0 ? (sk1 - sk0) / secs / 1e6 : 0.0);
 	if (a.sink)
 		printf("sink dropped %llu packets = %.3f Mpps\n", (unsigned long long)(sk1 - sk0),
 		       secs > 0 ? (sk1 - sk0) / secs / 1e6 : 0.0);
+	if (a.tc_dev)
+		printf("tc sink dropped %llu packets = %.3f Mpps\n",
+		       (unsigned long long)(tc1 - tc0), secs > 0 ? (tc1 - tc0) / secs / 1e6 : 0.0);
 	fflush(stdout);
 	ret = err ? 1 : 0;
 out_peer:
+	bpf_link__destroy(tc_link); /* the link's last reference: detaches */
 	if (a.peer_netns && (peer.link_fd >= 0 || peer.gro_set)) {
 		if (np_netns_enter(a.peer_netns))
 			np_warn("enter netns %s to undo GRO/sink: %s", a.peer_netns,

@@ -36,6 +36,7 @@ int np_cmd_endpoint(struct np_cli *cli, int argc, char **argv);
 int np_cmd_service(struct np_cli *cli, int argc, char **argv);
 int np_cmd_backend(struct np_cli *cli, int argc, char **argv);
 int np_cmd_agent(struct np_cli *cli, int argc, char **argv);
+int np_cmd_bench(struct np_cli *cli, int argc, char **argv);
 
 /*
  * Report a usage error: prints "nodepath: <cmd>: <message>" and a hint to

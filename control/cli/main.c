@@ -25,6 +25,7 @@ static const struct {
 	{ "backend", np_cmd_backend, "a service's backends: add, del, set" },
 	{ "agent", np_cmd_agent, "the AF_XDP worker pool: run it, status, stop" },
 	{ "lab", np_cmd_lab, "a whole node in network namespaces: up, down, status" },
+	{ "bench", np_cmd_bench, "benchmark scenarios: tables, ratios, results.json, plots" },
 };
 
 static void usage(FILE *f)
