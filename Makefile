@@ -85,6 +85,23 @@ $(B)/tests/tools/%: tests/tools/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LIBS)
 
+# ---- fuzz targets: tests/fuzz/fuzz_<t>.c -> build/tests/fuzz/fuzz_<t> ----------
+# libFuzzer + ASan + UBSan, only when clang's fuzzer runtime is installed. The
+# parsers under test are rebuilt into each target with the sanitizers and coverage
+# (FUZZ_SUT); whatever else they call comes uninstrumented from libnodepath.a.
+FUZZ_RT := $(wildcard $(shell $(CLANG) -print-resource-dir 2>/dev/null)/lib/linux/libclang_rt.fuzzer-$(shell uname -m).a)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(if $(FUZZ_RT),$(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS)))
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined $(WERR) -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+	$(INC) -Itests
+FUZZ_SUT = $(filter control/%.c,$(shell sed -n 's|^ \* fuzz-sut: *||p' $(1)))
+
+$(B)/tests/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIBNP) $(BPF_HDRS)
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(call FUZZ_SUT,$<) -o $@ $(LIBNP) $(LIBS)
+
 
 # ---- benchmarks: bench/<name>.c -> build/bench/<name> ---------------------
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
@@ -102,9 +119,9 @@ $(B)/bpf $(B)/skel:
 # objects and the skeletons are inputs of every build: keep both.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 
-.PHONY: all deps test test-unit test-bpf test-e2e test-vm demo bench format format-check install clean
+.PHONY: all deps test test-unit test-bpf test-e2e test-vm fuzz demo bench format format-check install clean
 
-all: $(BPF_OBJS) $(B)/nodepath $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BINS)
+all: $(BPF_OBJS) $(B)/nodepath $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(FUZZ_BINS)
 
 deps:
 	$(Q)bash scripts/deps.sh
@@ -117,12 +134,19 @@ test: deps
 	-$(Q)bash scripts/run-tier.sh bpf
 	-$(Q)bash scripts/run-tier.sh e2e
 	-$(Q)bash scripts/run-tier.sh vm
+	-$(Q)bash scripts/run-tier.sh fuzz
 	$(Q)bash scripts/test-summary.sh $(B)/test-results
 
 test-unit test-bpf test-e2e test-vm: all
 	$(Q)rm -f $(B)/test-results/$(@:test-%=%).tap
 	-$(Q)bash scripts/run-tier.sh $(@:test-%=%)
 	$(Q)bash scripts/test-summary.sh $(B)/test-results $(@:test-%=%)
+
+# The fuzz tier alone (NP_FUZZ_SECONDS per target, default 20).
+fuzz: $(FUZZ_BINS)
+	$(Q)rm -f $(B)/test-results/fuzz.tap
+	-$(Q)bash scripts/run-tier.sh fuzz
+	$(Q)bash scripts/test-summary.sh $(B)/test-results fuzz
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(B)/nodepath $(TOOL_BINS) $(BENCH_BINS)

@@ -61,7 +61,14 @@ int np_bench_stats(const double *v, size_t n, struct np_bench_sum *out)
 	qsort(s, n, sizeof(*s), cmp_double);
 	out->min = s[0];
 	out->max = s[n - 1];
-	out->median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	if (n % 2) {
+		out->median = s[n / 2];
+	} else {
+		/* The sum of two values near DBL_MAX overflows: halve each instead. */
+		out->median = (s[n / 2 - 1] + s[n / 2]) / 2;
+		if (!isfinite(out->median))
+			out->median = s[n / 2 - 1] / 2 + s[n / 2] / 2;
+	}
 	free(s);
 	return 0;
 }
@@ -365,7 +372,7 @@ int np_bench_ratio_value(const struct np_bench_scen *s, const char *num, const c
 
 	if (!n || !d || np_bench_stats(n->vals, n->n, &sn) || np_bench_stats(d->vals, d->n, &sd))
 		return -ENOENT;
-	if (sd.median == 0)
+	if (sd.median == 0 || !isfinite(sn.median / sd.median))
 		return -ERANGE;
 	*out = sn.median / sd.median;
 	return 0;

@@ -112,7 +112,10 @@ int np_bench_stats(const double *v, size_t n, struct np_bench_sum *out);
 int np_bench_parse_line(struct np_bench_scen *s, const char *line, const char **text, char *err,
 			size_t errlen);
 struct np_bench_variant *np_bench_variant_find(const struct np_bench_scen *s, const char *name);
-/* median(num) / median(den): 0, or -ENOENT (a variant without results), -ERANGE (den 0). */
+/*
+ * median(num) / median(den): 0, or -ENOENT (a variant without results),
+ * -ERANGE (den 0, or the quotient overflows).
+ */
 int np_bench_ratio_value(const struct np_bench_scen *s, const char *num, const char *den,
 			 double *out);
 /* A target's measured value (a named ratio, else a variant's median) and whether it is met. */

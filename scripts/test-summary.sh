@@ -7,7 +7,7 @@ set -u
 dir=${1:?usage: test-summary.sh RESULTS_DIR [TIER...]}
 shift
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(unit bpf e2e vm)
+[ ${#tiers[@]} -gt 0 ] || tiers=(unit bpf e2e vm fuzz)
 P=0 F=0 S=0
 for t in "${tiers[@]}"; do
 	f=$dir/$t.tap
