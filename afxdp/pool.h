@@ -82,7 +82,7 @@ struct np_xsk_worker_cfg {
 enum np_xsk_ctl_op {
 	NP_XSK_CTL_READY = 1, /* worker -> agent: rx socket live; value = zerocopy */
 	NP_XSK_CTL_EP_ADD,    /* open a tx socket on ifindex */
-	NP_XSK_CTL_EP_DEL,    /* close the tx socket on ifindex (drains first) */
+	NP_XSK_CTL_EP_DEL,    /* close the tx socket on ifindex (drains first; none: 0) */
 	NP_XSK_CTL_DRAIN,     /* remove np_xsk[queue], finish in-flight tx, answer */
 	NP_XSK_CTL_STOP,      /* drain, close everything, exit 0 */
 };

@@ -7,9 +7,13 @@
  * completion (on that tx socket's own completion ring) gives the frame back
  * to the free stack, from which the rx fill ring is topped up.
  *
- * Every frame is in exactly one place: the fill ring, the rx ring, a tx
- * ring or completion ring (owner[] says which tx socket), or the free stack.
- * A tx socket that goes away gives back the frames it still owned.
+ * Every frame is in exactly one place, and owner[] says which: the free
+ * stack (NP_XSK_OWN_FREE), the kernel's fill or rx ring (NP_XSK_OWN_KERNEL),
+ * or a tx socket's tx or completion ring (its index in tx[]). A descriptor
+ * the kernel hands back for a frame it does not hold (rx) or that was not
+ * given to that socket (completion) is counted invalid and the frame left
+ * where it is, so that no frame is ever freed twice. A tx socket that goes
+ * away gives back the frames it still owned.
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,7 +26,11 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <linux/ethtool.h>
 #include <linux/if_xdp.h>
+#include <linux/sockios.h>
 
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
@@ -39,7 +47,6 @@
 #define SO_BUSY_POLL_BUDGET 70
 #endif
 
-#define NP_XSK_NO_OWNER 0xffff
 #define NP_XSK_DRAIN_MS 200
 #define NP_XSK_LAZY_SLOTS 16
 #define NP_XSK_LAZY_MS 1000
@@ -51,9 +58,8 @@ struct np_worker {
 	int xsk_map; /* pinned np_xsk, -1 after drain */
 	struct np_xsk_umem umem;
 	struct np_xsk_geo geo;
-	struct np_xsk_frames free;
-	__u16 *owner; /* per frame: index into tx[] while it is there */
-	__u32 *len;   /* per frame: the length submitted for tx */
+	struct np_xsk_ledger led; /* where every frame is (xsk.h) */
+	__u32 *len;		  /* per frame: the length submitted for tx */
 	struct np_xsk_sock rx;
 	bool rx_open;
 	bool in_map;
@@ -66,6 +72,8 @@ struct np_worker {
 	bool zerocopy;
 	struct xdp_statistics xst; /* the rx socket's, as last read */
 	__u64 xst_ms;		   /* when */
+	__u64 devs_ms;		   /* tx_check_devs(): last look */
+	bool lazy;		   /* tx_open() called from the datapath (tx_lazy()) */
 };
 
 static volatile sig_atomic_t np_worker_term;
@@ -91,16 +99,21 @@ static __u64 now_ms(void)
 
 /* ---- frames ---------------------------------------------------------------------- */
 
-static void frame_back(struct np_worker *w, __u64 addr)
+/* Frame no (< nframes) goes back to the free stack. */
+static void frame_free(struct np_worker *w, __u32 no)
 {
-	__u64 base = np_xsk_frame_base(addr, w->umem.frame_size);
+	if (np_xsk_ledger_free(&w->led, no))
+		np_warn("AF_XDP worker queue %u: frame %u freed twice (ignored)", w->cfg->queue,
+			no);
+}
 
-	if (base >= w->umem.size)
-		return;
-	w->owner[np_xsk_frame_no(base, w->umem.frame_size)] = NP_XSK_NO_OWNER;
-	if (np_xsk_frames_put(&w->free, base))
-		np_warn("AF_XDP worker queue %u: frame %llu returned twice", w->cfg->queue,
-			(unsigned long long)base);
+/*
+ * The frame of descriptor address addr when the ledger says who holds it,
+ * else -1 (addr outside the UMEM, or a frame somewhere else).
+ */
+static long frame_of(const struct np_worker *w, __u64 addr, __u16 who)
+{
+	return np_xsk_ledger_find(&w->led, addr, who);
 }
 
 /* Top the rx fill ring up from the free stack. */
@@ -112,7 +125,7 @@ static void refill(struct np_worker *w)
 
 	if (!w->rx_open)
 		return;
-	n = np_xsk_fill_topup(fq, &w->free, w->umem.ring_size, &was_empty);
+	n = np_xsk_ledger_fill(&w->led, fq, w->umem.ring_size, &was_empty);
 	/* The kernel had nothing to receive into (not counted at start). */
 	if (was_empty && w->filled)
 		add(&w->ctr->fill_empty, 1);
@@ -148,21 +161,29 @@ static void tx_kick(struct np_worker *w, struct np_xsk_sock *s)
 		s->outstanding += s->pending;
 		s->pending = 0;
 	}
-	if (!s->outstanding || (s->zerocopy && !xsk_ring_prod__needs_wakeup(tx)))
+	if (!s->outstanding || s->dead || (s->zerocopy && !xsk_ring_prod__needs_wakeup(tx)))
 		return;
 	/*
 	 * Copy mode sends only in the syscall, at most 32 frames (the kernel's
 	 * TX_BATCH_SIZE) per call: kick until the kernel took the ring's
-	 * descriptors, a bounded number of times.
+	 * descriptors, a bounded number of times. Nothing left in the ring
+	 * (only completions to come): no syscall.
 	 */
 	for (tries = 0; tries < 16; tries++) {
-		add(&w->ctr->wakeups, 1);
-		/* EAGAIN: the batch limit, more to send; anything else: later. */
-		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0 || errno != EAGAIN)
-			break;
 		left = np_xsk_ring_used(__atomic_load_n(tx->producer, __ATOMIC_ACQUIRE),
 					__atomic_load_n(tx->consumer, __ATOMIC_ACQUIRE));
 		if (!left)
+			break;
+		add(&w->ctr->wakeups, 1);
+		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+			continue;
+		/* The device went (unregistered): the socket is unbound for good. */
+		if (errno == ENXIO) {
+			s->dead = true;
+			break;
+		}
+		/* EAGAIN: the batch limit, more to send; anything else: later. */
+		if (errno != EAGAIN)
 			break;
 	}
 }
@@ -171,23 +192,111 @@ static void tx_kick(struct np_worker *w, struct np_xsk_sock *s)
 static void tx_complete(struct np_worker *w, struct np_xsk_sock *s)
 {
 	struct xsk_ring_cons *cq = s->comp;
-	__u32 idx, n, i, no;
-	__u64 addr, bytes = 0;
+	__u16 me = (__u16)(s - w->tx);
+	__u32 idx, n, i, done = 0;
+	__u64 bytes = 0;
+	long no;
 
 	n = xsk_ring_cons__peek(cq, w->umem.ring_size, &idx);
 	if (!n)
 		return;
 	for (i = 0; i < n; i++) {
-		addr = *xsk_ring_cons__comp_addr(cq, idx + i);
-		no = np_xsk_frame_no(addr, w->umem.frame_size);
-		if (no < w->umem.nframes)
-			bytes += w->len[no];
-		frame_back(w, addr);
+		no = frame_of(w, *xsk_ring_cons__comp_addr(cq, idx + i), me);
+		if (no < 0) {
+			/* Not a frame this socket sent: leave it where it is. */
+			add(&w->ctr->invalid_desc, 1);
+			continue;
+		}
+		bytes += w->len[no];
+		frame_free(w, (__u32)no);
+		done++;
 	}
 	xsk_ring_cons__release(cq, n);
-	s->outstanding = s->outstanding > n ? s->outstanding - n : 0;
-	add(&w->ctr->tx, n);
+	s->outstanding = s->outstanding > done ? s->outstanding - done : 0;
+	add(&w->ctr->tx, done);
 	add(&w->ctr->tx_bytes, bytes);
+}
+
+/* Is ifindex a netkit device (its driver, else its np_ep_devs flags)? */
+static bool tx_is_netkit(struct np_worker *w, __u32 ifindex)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct np_ep_dev dev;
+	struct ifreq ifr;
+	bool nk = false;
+	int fd;
+
+	memset(&ifr, 0, sizeof(ifr));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && if_indextoname(ifindex, ifr.ifr_name)) {
+		ifr.ifr_data = (void *)&di;
+		nk = !ioctl(fd, SIOCETHTOOL, &ifr) && !strcmp(di.driver, "netkit");
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!nk && w->ep_devs >= 0 && !bpf_map_lookup_elem(w->ep_devs, &ifindex, &dev))
+		nk = dev.flags & NP_EP_F_NETKIT;
+	return nk;
+}
+
+/* Set (on) or clear NP_EP_F_NO_XSK on the np_endpoints entries of ifindex. */
+static void ep_mark_no_xsk(struct np_worker *w, __u32 ifindex, bool on)
+{
+	struct np_ep_key key, next, *prev = NULL;
+	struct np_endpoint ep;
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", w->cfg->pin_dir, NP_MAP_EP);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &ep) || ep.ifindex != ifindex ||
+		    !(ep.flags & NP_EP_F_NO_XSK) == !on)
+			continue;
+		ep.flags = on ? ep.flags | NP_EP_F_NO_XSK : ep.flags & ~NP_EP_F_NO_XSK;
+		if (bpf_map_update_elem(fd, &key, &ep, BPF_EXIST))
+			np_warn("AF_XDP worker queue %u: mark the endpoint of ifindex %u: %s",
+				w->cfg->queue, ifindex, strerror(errno));
+	}
+	close(fd);
+}
+
+/*
+ * netkit endpoints: the worker sends into the primary on a copy-mode socket
+ * like into a veth host side (netkit has no zero-copy), and the primary hook
+ * gives the frames the protocol netkit leaves unset (bpf/xsk_nk.h; measured
+ * on Debian's 6.12 in the vm tier, tests/vm/guest_afxdp.sh). When the kernel
+ * refuses the socket (err; also EBUSY when another worker holds netkit's
+ * single queue), the worker says so once per device, marks the device's
+ * endpoints NP_EP_F_NO_XSK so that XDP leaves them to the kernel path
+ * (bpf/xsk.h), and answers EP_ADD with success: not a failure to retry. A
+ * later socket that binds clears the mark. Returns true when it took the
+ * refusal.
+ */
+static bool tx_netkit_refused(struct np_worker *w, __u32 ifindex, int err)
+{
+	static __u32 said[NP_XSK_MAX_TX], nsaid;
+	char name[IF_NAMESIZE];
+	__u32 i;
+
+	if (!tx_is_netkit(w, ifindex))
+		return false;
+	ep_mark_no_xsk(w, ifindex, true);
+	for (i = 0; i < nsaid && said[i] != ifindex; i++)
+		;
+	if (i < nsaid)
+		return true;
+	if (nsaid < NP_XSK_MAX_TX)
+		said[nsaid++] = ifindex;
+	if (!if_indextoname(ifindex, name))
+		snprintf(name, sizeof(name), "%u", ifindex);
+	np_warn("AF_XDP on netkit device %s: %s: the pool leaves this endpoint to the kernel path",
+		name, strerror(-err));
+	return true;
 }
 
 static int tx_open(struct np_worker *w, __u32 ifindex)
@@ -206,7 +315,11 @@ static int tx_open(struct np_worker *w, __u32 ifindex)
 	s = &w->tx[w->ntx];
 	/* Endpoint devices are veth/netkit: copy mode; a queue of our own. */
 	q = np_xsk_tx_queue(w->cfg->queue, np_xsk_dev_queues(ifindex));
-	err = np_xsk_sock_open(s, &w->umem, ifindex, q, false, true, false, false);
+	/* From the datapath (tx_lazy): no waiting out an EBUSY queue there. */
+	err = np_xsk_sock_open_wait(s, &w->umem, ifindex, q, false, true, false, false,
+				    w->lazy ? 0 : 1000);
+	if (err && tx_netkit_refused(w, ifindex, err))
+		return 0;
 	if (err) {
 		np_err("AF_XDP worker queue %u: tx socket on ifindex %u queue %u: %s%s",
 		       w->cfg->queue, ifindex, q, strerror(-err),
@@ -216,16 +329,21 @@ static int tx_open(struct np_worker *w, __u32 ifindex)
 		return err;
 	}
 	w->ntx++;
+	if (tx_is_netkit(w, ifindex))
+		ep_mark_no_xsk(w, ifindex, false);
 	return 0;
 }
 
-/* Let s finish what it was given (bounded), then close it; its frames come back. */
+/*
+ * Let s finish what it was given (bounded; not when its device is gone),
+ * then close it; its frames come back.
+ */
 static void tx_close_at(struct np_worker *w, __u32 i)
 {
 	struct np_xsk_sock *s = &w->tx[i];
 	__u64 until = now_ms() + NP_XSK_DRAIN_MS;
 
-	while ((s->pending || s->outstanding) && now_ms() < until) {
+	while ((s->pending || s->outstanding) && !s->dead && now_ms() < until) {
 		tx_kick(w, s);
 		tx_complete(w, s);
 		if (s->outstanding)
@@ -235,14 +353,14 @@ static void tx_close_at(struct np_worker *w, __u32 i)
 	np_xsk_sock_close(s);
 	/* Frames the kernel never completed: not in any ring any more. */
 	for (__u32 f = 0; f < w->umem.nframes; f++)
-		if (w->owner[f] == i)
-			frame_back(w, (__u64)f * w->umem.frame_size);
+		if (w->led.own[f] == i)
+			frame_free(w, f);
 	/* Keep tx[] dense: the last one takes slot i. */
 	if (i != w->ntx - 1) {
 		w->tx[i] = w->tx[w->ntx - 1];
 		for (__u32 f = 0; f < w->umem.nframes; f++)
-			if (w->owner[f] == w->ntx - 1)
-				w->owner[f] = (__u16)i;
+			if (w->led.own[f] == w->ntx - 1)
+				w->led.own[f] = (__u16)i;
 	}
 	memset(&w->tx[w->ntx - 1], 0, sizeof(w->tx[0]));
 	w->ntx--;
@@ -263,7 +381,6 @@ static void tx_open_all(struct np_worker *w)
 {
 	char path[PATH_MAX];
 	__u32 key, next, *prev = NULL;
-	struct np_ep_dev dev;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", w->cfg->pin_dir, NP_MAP_EP_DEV);
@@ -273,13 +390,10 @@ static void tx_open_all(struct np_worker *w)
 			strerror(errno));
 		return;
 	}
-	w->ep_devs = fd; /* kept for tx_lazy() */
+	w->ep_devs = fd; /* kept for tx_lazy() and tx_is_netkit() */
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		/* XDP steers veth endpoints only (bpf/xsk.h). */
-		if (!bpf_map_lookup_elem(fd, &key, &dev) && (dev.flags & NP_EP_F_NETKIT))
-			continue;
 		tx_open(w, key);
 	}
 }
@@ -295,6 +409,7 @@ static struct np_xsk_sock *tx_lazy(struct np_worker *w, __u32 ifindex)
 	__u32 slot = ifindex % NP_XSK_LAZY_SLOTS;
 	struct np_ep_dev dev;
 	__u64 now = now_ms();
+	int err;
 
 	if (w->ep_devs < 0)
 		return NULL;
@@ -302,19 +417,23 @@ static struct np_xsk_sock *tx_lazy(struct np_worker *w, __u32 ifindex)
 		return NULL;
 	w->lazy_if[slot] = ifindex;
 	w->lazy_ms[slot] = now;
-	if (bpf_map_lookup_elem(w->ep_devs, &ifindex, &dev) || (dev.flags & NP_EP_F_NETKIT))
+	if (bpf_map_lookup_elem(w->ep_devs, &ifindex, &dev))
 		return NULL;
-	if (tx_open(w, ifindex))
+	w->lazy = true;
+	err = tx_open(w, ifindex);
+	w->lazy = false;
+	if (err)
 		return NULL;
 	return tx_find(w, ifindex, NULL);
 }
 
 /* ---- the datapath ------------------------------------------------------------------ */
 
-static void drop(struct np_worker *w, __u64 addr, enum np_xsk_drop why)
+/* Drop the frame no (the kernel gave it to us on rx) for reason why. */
+static void drop(struct np_worker *w, __u32 no, enum np_xsk_drop why)
 {
 	add(&w->ctr->drops[why], 1);
-	frame_back(w, addr);
+	frame_free(w, no);
 }
 
 /* One batch from the rx ring. Returns the number of descriptors taken. */
@@ -326,6 +445,7 @@ static __u32 rx_batch(struct np_worker *w)
 	__u64 addr, bytes = 0;
 	__u32 len;
 	enum np_xsk_drop why;
+	long no;
 
 	n = xsk_ring_cons__peek(rxr, NP_XSK_BATCH, &idx);
 	if (!n)
@@ -336,18 +456,19 @@ static __u32 rx_batch(struct np_worker *w)
 		addr = d->addr;
 		len = d->len;
 		bytes += len;
+		/* A frame the kernel holds (fill/rx), else no frame of ours to touch. */
+		no = frame_of(w, addr, NP_XSK_OWN_KERNEL);
 		why = np_xsk_rx_check(&w->geo, w->umem.area, addr, len, &ifindex);
-		if (why == NP_XSK_DROP_INVALID) {
+		if (why == NP_XSK_DROP_INVALID || no < 0) {
 			add(&w->ctr->invalid_desc, 1);
-			/* Its frame is reused; an address outside the UMEM names none. */
-			if (addr < w->umem.size)
-				drop(w, addr, why);
+			if (no >= 0)
+				drop(w, (__u32)no, NP_XSK_DROP_INVALID);
 			else
-				add(&w->ctr->drops[why], 1);
+				add(&w->ctr->drops[NP_XSK_DROP_INVALID], 1);
 			continue;
 		}
 		if (why != NP_XSK_DROP__MAX) {
-			drop(w, addr, why);
+			drop(w, (__u32)no, why);
 			continue;
 		}
 		if (last && ifindex == last_if) {
@@ -357,7 +478,7 @@ static __u32 rx_batch(struct np_worker *w)
 			if (!s)
 				s = tx_lazy(w, ifindex);
 			if (!s) {
-				drop(w, addr, NP_XSK_DROP_NO_EP);
+				drop(w, (__u32)no, NP_XSK_DROP_NO_EP);
 				continue;
 			}
 			last = s;
@@ -369,7 +490,7 @@ static __u32 rx_batch(struct np_worker *w)
 			tx_kick(w, s);
 			tx_complete(w, s);
 			if (xsk_ring_prod__reserve(s->tx, 1, &ti) != 1) {
-				drop(w, addr, NP_XSK_DROP_TX_FULL);
+				drop(w, (__u32)no, NP_XSK_DROP_TX_FULL);
 				continue;
 			}
 		}
@@ -377,8 +498,8 @@ static __u32 rx_batch(struct np_worker *w)
 		xsk_ring_prod__tx_desc(s->tx, ti)->len = len;
 		xsk_ring_prod__tx_desc(s->tx, ti)->options = 0;
 		k = (__u32)(s - w->tx);
-		w->owner[np_xsk_frame_no(addr, w->umem.frame_size)] = (__u16)k;
-		w->len[np_xsk_frame_no(addr, w->umem.frame_size)] = len;
+		w->led.own[no] = (__u16)k;
+		w->len[no] = len;
 		s->pending++;
 	}
 	xsk_ring_cons__release(rxr, n);
@@ -396,6 +517,18 @@ static void service(struct np_worker *w)
 		rx_batch(w);
 	for (__u32 i = 0; i < w->ntx; i++)
 		tx_kick(w, &w->tx[i]);
+	/*
+	 * A socket whose device went before its EP_DEL came (or whose EP_DEL
+	 * never comes) would hold its frames for good: close it now.
+	 */
+	for (__u32 i = w->ntx; i-- > 0;) {
+		if (!w->tx[i].dead)
+			continue;
+		np_warn("AF_XDP worker queue %u: the device of ifindex %u is gone; closing its tx "
+			"socket",
+			w->cfg->queue, w->tx[i].ifindex);
+		tx_close_at(w, i);
+	}
 }
 
 static bool tx_busy(const struct np_worker *w)
@@ -425,6 +558,24 @@ static void drain(struct np_worker *w)
 			usleep(200);
 	} while ((tx_busy(w) || (w->rx_open && xsk_cons_nb_avail(w->rx.rx, 1))) &&
 		 now_ms() < until);
+}
+
+/*
+ * Once a second: a tx socket whose device is gone without an EP_DEL (it went
+ * while this worker started, or while no agent listened) is marked dead, and
+ * the next service() closes it. Traffic finds such sockets sooner (ENXIO).
+ */
+static void tx_check_devs(struct np_worker *w)
+{
+	char name[IF_NAMESIZE];
+	__u64 now = now_ms();
+
+	if (now - w->devs_ms < 1000)
+		return;
+	w->devs_ms = now;
+	for (__u32 i = 0; i < w->ntx; i++)
+		if (!if_indextoname(w->tx[i].ifindex, name) && errno == ENXIO)
+			w->tx[i].dead = true;
 }
 
 /* Add what the kernel dropped on the rx socket since the last look. */
@@ -458,6 +609,7 @@ static int ctl(struct np_worker *w)
 {
 	struct np_xsk_ctl m;
 	ssize_t n;
+	int err;
 
 	n = recv(w->ctl_fd, &m, sizeof(m), MSG_DONTWAIT);
 	if (n < 0)
@@ -473,7 +625,12 @@ static int ctl(struct np_worker *w)
 		reply(w, m.op, tx_open(w, m.ifindex), 0);
 		return 0;
 	case NP_XSK_CTL_EP_DEL:
-		reply(w, m.op, tx_close(w, m.ifindex), 0);
+		/*
+		 * No socket on it (a netkit endpoint, one this worker never
+		 * carried, a device already found gone): nothing to close.
+		 */
+		err = tx_close(w, m.ifindex);
+		reply(w, m.op, err == -ENOENT ? 0 : err, 0);
 		return 0;
 	case NP_XSK_CTL_DRAIN:
 		drain(w);
@@ -574,14 +731,12 @@ static int setup(struct np_worker *w)
 	w->geo.umem_size = w->umem.size;
 	w->geo.frame_size = w->umem.frame_size;
 	w->geo.headroom = XDP_PACKET_HEADROOM;
-	err = np_xsk_frames_init(&w->free, w->umem.nframes, w->umem.nframes, w->umem.frame_size);
-	w->owner = calloc(w->umem.nframes, sizeof(*w->owner));
+	err = np_xsk_ledger_init(&w->led, w->umem.nframes, w->umem.frame_size);
 	w->len = calloc(w->umem.nframes, sizeof(*w->len));
-	if (err || !w->owner || !w->len) {
+	if (err || !w->len) {
 		np_err("AF_XDP worker queue %u: out of memory", c->queue);
 		return -ENOMEM;
 	}
-	memset(w->owner, 0xff, w->umem.nframes * sizeof(*w->owner));
 	if (c->busy_poll)
 		busy_poll(w);
 	tx_open_all(w);
@@ -613,8 +768,7 @@ static void teardown(struct np_worker *w)
 	if (w->umem.umem)
 		np_xsk_umem_destroy(&w->umem);
 	free(w->len);
-	free(w->owner);
-	np_xsk_frames_free(&w->free);
+	np_xsk_ledger_fini(&w->led);
 	if (w->xsk_map >= 0)
 		close(w->xsk_map);
 	w->xsk_map = -1;
@@ -681,6 +835,7 @@ int np_xsk_worker_main(const struct np_xsk_worker_cfg *cfg, int ctl_fd, struct n
 		service(w);
 		if (now_ms() - w->xst_ms >= 100)
 			kernel_stats(w);
+		tx_check_devs(w);
 	}
 	status = 0;
 out:

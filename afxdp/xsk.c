@@ -152,6 +152,12 @@ static void sleep_ms(long ms)
 int np_xsk_sock_open(struct np_xsk_sock *s, struct np_xsk_umem *u, __u32 ifindex, __u32 queue,
 		     bool rx, bool tx, bool first, bool zerocopy)
 {
+	return np_xsk_sock_open_wait(s, u, ifindex, queue, rx, tx, first, zerocopy, 1000);
+}
+
+int np_xsk_sock_open_wait(struct np_xsk_sock *s, struct np_xsk_umem *u, __u32 ifindex, __u32 queue,
+			  bool rx, bool tx, bool first, bool zerocopy, unsigned int busy_ms)
+{
 	struct xsk_socket_config cfg = {
 		.rx_size = rx ? u->ring_size : 0,
 		.tx_size = tx ? u->ring_size : 0,
@@ -187,7 +193,7 @@ int np_xsk_sock_open(struct np_xsk_sock *s, struct np_xsk_umem *u, __u32 ifindex
 		err = xsk_socket__create_shared(&s->xsk, ifname, queue, u->umem, s->rx, s->tx,
 						s->fill, s->comp, &cfg);
 		/* A socket just closed on this queue may still hold it. */
-		if (err != -EBUSY || waited >= 1000)
+		if (err != -EBUSY || waited >= busy_ms)
 			break;
 		sleep_ms(backoff);
 		waited += backoff;
@@ -285,5 +291,74 @@ __u32 np_xsk_fill_topup(void *ring, struct np_xsk_frames *f, __u32 ring_size, bo
 		*xsk_ring_prod__fill_addr(fq, idx + i) = addr;
 	}
 	xsk_ring_prod__submit(fq, n);
+	return n;
+}
+
+int np_xsk_ledger_init(struct np_xsk_ledger *l, __u32 nframes, __u32 frame_size)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	l->own = malloc((size_t)nframes * sizeof(*l->own));
+	if (!l->own)
+		return -ENOMEM;
+	err = np_xsk_frames_init(&l->free, nframes, nframes, frame_size);
+	if (err) {
+		free(l->own);
+		l->own = NULL;
+		return err;
+	}
+	for (__u32 i = 0; i < nframes; i++)
+		l->own[i] = NP_XSK_OWN_FREE;
+	l->nframes = nframes;
+	l->frame_size = frame_size;
+	return 0;
+}
+
+void np_xsk_ledger_fini(struct np_xsk_ledger *l)
+{
+	np_xsk_frames_free(&l->free);
+	free(l->own);
+	l->own = NULL;
+	l->nframes = 0;
+}
+
+long np_xsk_ledger_find(const struct np_xsk_ledger *l, __u64 addr, __u16 who)
+{
+	__u64 no = addr / l->frame_size;
+
+	if (no >= l->nframes || l->own[no] != who)
+		return -1;
+	return (long)no;
+}
+
+int np_xsk_ledger_free(struct np_xsk_ledger *l, __u32 no)
+{
+	if (l->own[no] == NP_XSK_OWN_FREE)
+		return -EALREADY;
+	/* Cannot fail: a frame not on the stack leaves room for itself. */
+	if (np_xsk_frames_put(&l->free, (__u64)no * l->frame_size))
+		return -ENOSPC;
+	l->own[no] = NP_XSK_OWN_FREE;
+	return 0;
+}
+
+__u32 np_xsk_ledger_fill(struct np_xsk_ledger *l, void *ring, __u32 ring_size, bool *was_empty)
+{
+	__u32 top = l->free.n, n;
+
+	n = np_xsk_fill_topup(ring, &l->free, ring_size, was_empty);
+	/* The frames handed over were the top n of the stack. */
+	for (__u32 i = top - n; i < top; i++)
+		l->own[np_xsk_frame_no(l->free.addr[i], l->frame_size)] = NP_XSK_OWN_KERNEL;
+	return n;
+}
+
+__u32 np_xsk_ledger_count(const struct np_xsk_ledger *l, __u16 who)
+{
+	__u32 n = 0;
+
+	for (__u32 i = 0; i < l->nframes; i++)
+		n += l->own[i] == who;
 	return n;
 }

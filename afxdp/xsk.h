@@ -128,6 +128,41 @@ static inline int np_xsk_frames_get(struct np_xsk_frames *f, __u64 *addr)
  */
 __u32 np_xsk_fill_topup(void *ring, struct np_xsk_frames *f, __u32 ring_size, bool *was_empty);
 
+/* ---- where every frame is ------------------------------------------------------- */
+
+#define NP_XSK_OWN_FREE 0xffff	 /* on the free stack */
+#define NP_XSK_OWN_KERNEL 0xfffe /* in the fill ring or the rx ring */
+
+/*
+ * A worker's frames: each is in exactly one place, which own[] names: the
+ * free stack, the kernel (fill/rx), or a tx socket (its index, < NP_XSK_MAX_TX,
+ * for its tx and completion rings). A descriptor is only acted on when the
+ * frame it names is where it should be (np_xsk_ledger_find()), so a frame
+ * is never handed out or freed twice.
+ */
+struct np_xsk_ledger {
+	struct np_xsk_frames free;
+	__u16 *own;
+	__u32 nframes;
+	__u32 frame_size; /* a power of two */
+};
+
+/* All nframes frames free. 0 or -ENOMEM. */
+int np_xsk_ledger_init(struct np_xsk_ledger *l, __u32 nframes, __u32 frame_size);
+void np_xsk_ledger_fini(struct np_xsk_ledger *l);
+
+/* The number of the frame holding addr when own[] says who has it, else -1. */
+long np_xsk_ledger_find(const struct np_xsk_ledger *l, __u64 addr, __u16 who);
+
+/* Frame no (< nframes) back to the free stack; -EALREADY when it is there. */
+int np_xsk_ledger_free(struct np_xsk_ledger *l, __u32 no);
+
+/* np_xsk_fill_topup() from the free stack; the frames handed over: the kernel's. */
+__u32 np_xsk_ledger_fill(struct np_xsk_ledger *l, void *ring, __u32 ring_size, bool *was_empty);
+
+/* Frames own[] puts at who (NP_XSK_OWN_* or a tx index). */
+__u32 np_xsk_ledger_count(const struct np_xsk_ledger *l, __u16 who);
+
 /* ---- UMEM and sockets (libxdp) ------------------------------------------------ */
 
 /* The UMEM of a worker with its first fill/completion ring pair. */
@@ -161,6 +196,7 @@ struct np_xsk_sock {
 	void *fill; /* the UMEM's pair for the first socket, else its own */
 	void *comp;
 	bool own_rings;	   /* fill/comp allocated here */
+	bool dead;	   /* tx: its device went (sendto: ENXIO); close it */
 	__u32 outstanding; /* tx descriptors submitted, not completed */
 	__u32 pending;	   /* tx descriptors reserved, not submitted */
 };
@@ -175,6 +211,9 @@ struct np_xsk_sock {
  */
 int np_xsk_sock_open(struct np_xsk_sock *s, struct np_xsk_umem *u, __u32 ifindex, __u32 queue,
 		     bool rx, bool tx, bool first, bool zerocopy);
+/* The same, waiting at most busy_ms for an EBUSY queue (0: not at all). */
+int np_xsk_sock_open_wait(struct np_xsk_sock *s, struct np_xsk_umem *u, __u32 ifindex, __u32 queue,
+			  bool rx, bool tx, bool first, bool zerocopy, unsigned int busy_ms);
 void np_xsk_sock_close(struct np_xsk_sock *s);
 
 /*

@@ -45,6 +45,18 @@
 
 #define MAX_CONNS 32
 #define CONN_BUF 1024
+/*
+ * Answers queued for one client beyond which the agent stops reading its
+ * requests until it has read some (a client that pipelines requests and
+ * never reads cannot grow the agent's memory), and how long a client may
+ * leave queued answers unread before the agent hangs up on it.
+ */
+#define CONN_OUT_MAX (64 * 1024)
+/* A connection's answer buffer: the backlog, one answer and what is in flight. */
+#define CONN_OUT_CAP (4 * CONN_OUT_MAX)
+#define CONN_STALL_MS 10000
+#define REQ_TIMEOUT_MS 5000 /* a forwarded request the workers have not all answered */
+#define LOCK_TRIES 10
 #define WAITQ 16
 #define TICK_MS 1000
 #define BACKOFF_MIN_MS 100
@@ -155,11 +167,21 @@ int np_agent_parse_queues(const char *s, unsigned int nq, __u32 *out, unsigned i
 				 (int)len, p, s);
 			return -EINVAL;
 		}
-		if (hi >= nq || hi >= NP_XSK_MAX_QUEUES) {
+		if (hi >= nq) {
+			if (!nq)
+				snprintf(err, errlen, "queue %u does not exist: the uplink has no rx queue",
+					 lo);
+			else
+				snprintf(err, errlen,
+					 "queue %u does not exist: the uplink has %u rx queue%s (0-%u)",
+					 lo >= nq ? lo : nq, nq, nq == 1 ? "" : "s", nq - 1);
+			return -ERANGE;
+		}
+		if (hi >= NP_XSK_MAX_QUEUES) {
 			snprintf(err, errlen,
-				 "queue %u does not exist: the uplink has %u rx queue%s (0-%u)",
-				 hi >= nq ? (lo >= nq ? lo : nq) : hi, nq, nq == 1 ? "" : "s",
-				 nq - 1);
+				 "queue %u: the pool serves rx queues 0-%u only (np_xsk has %u entries)",
+				 lo >= NP_XSK_MAX_QUEUES ? lo : NP_XSK_MAX_QUEUES, NP_XSK_MAX_QUEUES - 1,
+				 NP_XSK_MAX_QUEUES);
 			return -ERANGE;
 		}
 		for (__u32 q = lo; q <= hi; q++)
@@ -228,7 +250,7 @@ int np_agent_rx_queues(const char *ifname)
 	return ch.rx_count + ch.combined_count ? (int)(ch.rx_count + ch.combined_count) : 1;
 }
 
-/* ---- the fake worker (tests, --fake-worker) ------------------------- */
+/* ---- the fake worker (tests only: NP_AGENT_TEST_WORKER) ------------- */
 
 int np_agent_fake_worker(const struct np_xsk_worker_cfg *cfg, int ctl_fd,
 			 struct np_xsk_counters *ctr)
@@ -237,12 +259,15 @@ int np_agent_fake_worker(const struct np_xsk_worker_cfg *cfg, int ctl_fd,
 	struct np_xsk_ctl m;
 	ssize_t n;
 
+	const char *mode = getenv(NP_AGENT_TEST_WORKER_ENV);
+
 	ctr->zerocopy = 0;
-	if (getenv("NP_AGENT_FAKE_FAIL")) {
+	if (mode && !strcmp(mode, "fail")) {
 		/* tests: a worker whose bind the device refuses */
 		np_err("fake worker of queue %u: bind to ifindex %d (frame size %u): %s "
-		       "(NP_AGENT_FAKE_FAIL)",
-		       cfg->queue, cfg->uplink_ifindex, cfg->frame_size, strerror(EINVAL));
+		       "(%s=fail)",
+		       cfg->queue, cfg->uplink_ifindex, cfg->frame_size, strerror(EINVAL),
+		       NP_AGENT_TEST_WORKER_ENV);
 		r.err = -EINVAL;
 		send(ctl_fd, &r, sizeof(r), MSG_NOSIGNAL);
 		return 1;
@@ -276,6 +301,7 @@ enum phase { PH_START, PH_RUN, PH_DRAIN, PH_STOP, PH_DONE };
 struct waiter {
 	int conn;
 	__u32 gen;
+	__u32 seq; /* the connection's request it answers (conn_seq) */
 	__u32 op;
 };
 
@@ -304,7 +330,9 @@ struct conn {
 	bool closing;
 	bool recv_busy; /* io_uring: a recv in flight */
 	bool send_busy; /* io_uring: a send in flight */
+	bool rd_eof;	/* the client shut its side: answer what it asked, then close */
 	int fd;
+	long long out_since_ms; /* answers queued unread since then (0: none) */
 	__u32 gen;
 	char in[CONN_BUF];
 	size_t inlen;
@@ -312,6 +340,8 @@ struct conn {
 	size_t outlen, outoff, outcap;
 	/* a forwarded request waiting for the workers */
 	struct np_agent_req cur;
+	__u32 seq; /* bumped per forwarded request: late answers are told apart */
+	long long wait_since_ms;
 	unsigned int waiting, nworkers;
 	char werr[160];
 };
@@ -358,6 +388,7 @@ struct agent {
 	/* io_uring */
 	struct io_uring ring;
 	bool ring_ok;
+	bool accept_armed; /* uring: the multishot accept is live; poll: lfd is polled */
 	struct signalfd_siginfo sinfo;
 	struct __kernel_timespec tick_ts;
 };
@@ -372,6 +403,16 @@ static long long now_ms(void)
 
 /* ---- answers -------------------------------------------------------- */
 
+/* Drop the answers already sent from c's buffer (no send may be in flight). */
+static void conn_compact(struct conn *c)
+{
+	if (!c->outoff)
+		return;
+	memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+	c->outlen -= c->outoff;
+	c->outoff = 0;
+}
+
 static void conn_write(struct agent *a, int ci, const char *s)
 {
 	struct conn *c = &a->c[ci];
@@ -379,24 +420,33 @@ static void conn_write(struct agent *a, int ci, const char *s)
 
 	if (c->closing)
 		return;
-	if (c->outlen + len + 1 > c->outcap) {
-		size_t cap = c->outcap ? c->outcap : 4096;
-		char *nb;
-
-		while (cap < c->outlen + len + 1)
-			cap *= 2;
-		nb = realloc(c->out, cap);
-		if (!nb) {
+	if (!c->out) {
+		c->out = malloc(CONN_OUT_CAP);
+		if (!c->out) {
 			np_err("agent: answer to a client: out of memory");
 			c->closing = true;
 			return;
 		}
-		c->out = nb;
-		c->outcap = cap;
+		c->outcap = CONN_OUT_CAP;
+	}
+	/*
+	 * The buffer never moves (no realloc): an io_uring send in flight
+	 * reads from it until it completes. Room comes from dropping what was
+	 * sent, while no send is in flight.
+	 */
+	if (c->outlen + len + 1 > c->outcap && !c->send_busy)
+		conn_compact(c);
+	if (c->outlen + len + 1 > c->outcap) {
+		np_warn("agent: answer of %zu bytes, %zu bytes of room: closing the client",
+			len + 1, c->outcap - c->outlen);
+		c->closing = true;
+		return;
 	}
 	memcpy(c->out + c->outlen, s, len);
 	c->outlen += len;
 	c->out[c->outlen++] = '\n';
+	if (!c->out_since_ms)
+		c->out_since_ms = now_ms();
 	a->ops->conn_flush(a, ci);
 }
 
@@ -419,22 +469,50 @@ static void conn_write_err(struct agent *a, int ci, const char *op, const char *
 	conn_write_json(a, ci, o);
 }
 
+/* Answers queued for c, not yet taken by the socket. */
+static size_t conn_backlog(const struct conn *c)
+{
+	return c->outlen - c->outoff;
+}
+
 static void conn_maybe_free(struct agent *a, int ci)
 {
 	struct conn *c = &a->c[ci];
 
-	if (!c->used || !c->closing || c->recv_busy || c->send_busy)
+	if (!c->used)
+		return;
+	/* A half-closed client gets the answers to what it asked first. */
+	if (c->rd_eof && !c->waiting && !conn_backlog(c))
+		c->closing = true;
+	if (!c->closing || c->recv_busy || c->send_busy)
 		return;
 	close(c->fd);
 	free(c->out);
 	c->out = NULL;
 	c->outlen = c->outoff = c->outcap = 0;
+	c->out_since_ms = 0;
 	c->inlen = 0;
 	c->waiting = 0;
 	c->used = false;
 	c->closing = false;
+	c->rd_eof = false;
 	c->fd = -1;
 	c->gen++;
+}
+
+/*
+ * Hang up on a client now: shutdown() ends the recv and send io_uring may
+ * have in flight on it (their completions free the slot).
+ */
+static void conn_abort(struct agent *a, int ci)
+{
+	struct conn *c = &a->c[ci];
+
+	if (!c->used)
+		return;
+	c->closing = true;
+	shutdown(c->fd, SHUT_RDWR);
+	conn_maybe_free(a, ci);
 }
 
 /* ---- stats ------------------------------------------------------------ */
@@ -556,15 +634,16 @@ static int worker_send(struct worker *w, __u32 op, __u32 ifindex)
 	return 0;
 }
 
-static int worker_push(struct worker *w, int conn, __u32 gen, __u32 op)
+static int worker_push(struct worker *w, int conn, __u32 gen, __u32 seq, __u32 op)
 {
 	if (w->wq_len == WAITQ)
 		return -EBUSY;
-	w->wq[(w->wq_head + w->wq_len++) % WAITQ] = (struct waiter){ conn, gen, op };
+	w->wq[(w->wq_head + w->wq_len++) % WAITQ] = (struct waiter){ conn, gen, seq, op };
 	return 0;
 }
 
 static void conn_process(struct agent *a, int ci);
+static void conn_check_stalled(struct agent *a, long long now);
 static void enter_stop(struct agent *a);
 
 static void fwd_answer(struct agent *a, int ci)
@@ -595,7 +674,8 @@ static void waiter_done(struct agent *a, struct worker *w, const struct waiter *
 		return;
 	}
 	c = &a->c[wt->conn];
-	if (!c->used || c->gen != wt->gen || !c->waiting)
+	/* Not (any more) what this connection waits for: it went, or timed out. */
+	if (!c->used || c->gen != wt->gen || c->seq != wt->seq || !c->waiting)
 		return;
 	if (!gone) {
 		c->nworkers++;
@@ -890,8 +970,10 @@ static void enter_drain(struct agent *a)
 
 		if (w->pid <= 0 || w->state != W_READY)
 			continue;
-		if (worker_send(w, NP_XSK_CTL_DRAIN, 0) || worker_push(w, -1, 0, NP_XSK_CTL_DRAIN))
+		/* Room for the waiter before the request (see forward()). */
+		if (w->wq_len == WAITQ || worker_send(w, NP_XSK_CTL_DRAIN, 0))
 			continue;
+		worker_push(w, -1, 0, 0, NP_XSK_CTL_DRAIN);
 		a->shut_wait++;
 	}
 	if (!a->shut_wait)
@@ -947,6 +1029,7 @@ static void core_tick(struct agent *a)
 	}
 	for (unsigned int i = 0; i < a->nw; i++)
 		core_restart_due(a, (int)i);
+	conn_check_stalled(a, now);
 }
 
 static void core_signal(struct agent *a, int signo)
@@ -966,15 +1049,22 @@ static void forward(struct agent *a, int ci, __u32 op)
 	c->waiting = 0;
 	c->nworkers = 0;
 	c->werr[0] = '\0';
+	c->seq++;
+	c->wait_since_ms = now_ms();
 	for (unsigned int i = 0; i < a->nw; i++) {
 		struct worker *w = &a->w[i];
 		int ret;
 
 		if (w->pid <= 0 || (w->state != W_READY && w->state != W_DRAINED))
 			continue; /* a starting worker reads np_ep_devs itself */
-		ret = worker_send(w, op, c->cur.ifindex);
+		/*
+		 * Room for the waiter first: a request sent without one would
+		 * have its answer taken for the next waiter's (answers are
+		 * matched in order).
+		 */
+		ret = w->wq_len == WAITQ ? -EBUSY : worker_send(w, op, c->cur.ifindex);
 		if (!ret)
-			ret = worker_push(w, ci, c->gen, op);
+			ret = worker_push(w, ci, c->gen, c->seq, op);
 		if (ret) {
 			if (!c->werr[0])
 				snprintf(c->werr, sizeof(c->werr), "queue %u: %s", w->queue,
@@ -1032,11 +1122,17 @@ static void conn_process(struct agent *a, int ci)
 	struct conn *c = &a->c[ci];
 	char *nl;
 
-	while (c->used && !c->closing && !c->waiting) {
-		nl = memchr(c->in, '\n', c->inlen);
+	while (c->used && !c->closing && !c->waiting && conn_backlog(c) < CONN_OUT_MAX) {
+		nl = memchr(c->in, '\n', c->inlen < NP_AGENT_REQ_MAX ? c->inlen : NP_AGENT_REQ_MAX);
 		if (!nl) {
-			if (c->inlen == CONN_BUF) {
-				conn_write_err(a, ci, NULL, "request line too long");
+			if (c->inlen >= NP_AGENT_REQ_MAX) {
+				char msg[96];
+
+				snprintf(msg, sizeof(msg),
+					 "request line too long: no newline in %d bytes (one "
+					 "request per line)",
+					 NP_AGENT_REQ_MAX);
+				conn_write_err(a, ci, NULL, msg);
 				c->closing = true;
 				c->inlen = 0;
 			}
@@ -1074,10 +1170,35 @@ static void core_accept(struct agent *a, int fd)
 	close(fd);
 }
 
-static void core_conn_eof(struct agent *a, int ci)
+/* The client shut its sending side (eof) or the connection failed. */
+static void core_conn_eof(struct agent *a, int ci, bool eof)
 {
-	a->c[ci].closing = true;
+	struct conn *c = &a->c[ci];
+
+	if (eof) {
+		c->rd_eof = true;
+		conn_process(a, ci);
+		return;
+	}
+	c->closing = true;
 	conn_maybe_free(a, ci);
+}
+
+/*
+ * The socket took more of c's answers: requests held back while the
+ * backlog was at CONN_OUT_MAX are answered now, and input is awaited again.
+ */
+static void conn_drained(struct agent *a, int ci)
+{
+	struct conn *c = &a->c[ci];
+
+	if (c->outoff == c->outlen) {
+		c->outoff = c->outlen = 0;
+		c->out_since_ms = 0;
+	} else {
+		c->out_since_ms = now_ms();
+	}
+	conn_process(a, ci);
 }
 
 static void core_conn_sent(struct agent *a, int ci, size_t n)
@@ -1085,11 +1206,63 @@ static void core_conn_sent(struct agent *a, int ci, size_t n)
 	struct conn *c = &a->c[ci];
 
 	c->outoff += n;
-	if (c->outoff == c->outlen)
-		c->outoff = c->outlen = 0;
-	else
+	if (c->outoff < c->outlen) {
+		conn_compact(c); /* the send completed: nothing in flight */
 		a->ops->conn_flush(a, ci);
-	conn_maybe_free(a, ci);
+	}
+	conn_drained(a, ci);
+}
+
+/*
+ * A forwarded request some worker has not answered within REQ_TIMEOUT_MS
+ * (a worker stuck, or stopped): answer it with an error naming the queues.
+ * Their late answers are recognized by the request's seq and ignored.
+ */
+static void conn_req_timeout(struct agent *a, int ci)
+{
+	struct conn *c = &a->c[ci];
+	int len;
+
+	len = snprintf(c->werr, sizeof(c->werr), "no answer within %d s from the worker of queue",
+		       REQ_TIMEOUT_MS / 1000);
+	for (unsigned int i = 0; i < a->nw; i++) {
+		const struct worker *w = &a->w[i];
+
+		for (unsigned int k = 0; k < w->wq_len; k++) {
+			const struct waiter *wt = &w->wq[(w->wq_head + k) % WAITQ];
+
+			if (wt->conn == ci && wt->gen == c->gen && wt->seq == c->seq &&
+			    len < (int)sizeof(c->werr))
+				len += snprintf(c->werr + len, sizeof(c->werr) - (size_t)len, " %u",
+						w->queue);
+		}
+	}
+	np_warn("agent: %s: %s", np_agent_op_name(c->cur.op), c->werr);
+	c->waiting = 0;
+	fwd_answer(a, ci);
+	conn_process(a, ci);
+}
+
+/*
+ * Clients that leave their answers unread for CONN_STALL_MS: hang up.
+ * Requests the workers leave unanswered: time them out.
+ */
+static void conn_check_stalled(struct agent *a, long long now)
+{
+	for (int i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &a->c[i];
+
+		if (c->used && !c->closing && c->waiting &&
+		    now - c->wait_since_ms >= REQ_TIMEOUT_MS)
+			conn_req_timeout(a, i);
+		if (!c->used || c->closing || !c->out_since_ms ||
+		    now - c->out_since_ms < CONN_STALL_MS)
+			continue;
+		np_warn("agent: a client left %zu bytes of answers unread for %d s; closing its "
+			"connection",
+			conn_backlog(c), CONN_STALL_MS / 1000);
+		conn_abort(a, i);
+	}
 }
 
 /* ---- the poll() loop -------------------------------------------------- */
@@ -1098,6 +1271,7 @@ enum { T_SIG = 1, T_LISTEN, T_CONN, T_WCTL, T_WPID };
 
 static int poll_init(struct agent *a)
 {
+	a->accept_armed = true;
 	return 0;
 }
 
@@ -1120,11 +1294,14 @@ static void poll_conn_flush(struct agent *a, int ci)
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				c->closing = true; /* freed by the caller's conn_maybe_free */
+			conn_compact(c);
 			return;
 		}
 		c->outoff += (size_t)n;
+		c->out_since_ms = now_ms();
 	}
 	c->outoff = c->outlen = 0;
+	c->out_since_ms = 0;
 }
 
 static void poll_worker_arm(struct agent *a, int wi)
@@ -1155,7 +1332,7 @@ static int poll_iterate(struct agent *a)
 	} while (0)
 
 	ADD(a->sfd, POLLIN, T_SIG, 0, 0);
-	if (a->phase < PH_DRAIN)
+	if (a->phase < PH_DRAIN && a->accept_armed)
 		ADD(a->lfd, POLLIN, T_LISTEN, 0, 0);
 	for (int i = 0; i < MAX_CONNS; i++) {
 		struct conn *c = &a->c[i];
@@ -1163,7 +1340,8 @@ static int poll_iterate(struct agent *a)
 
 		if (!c->used || c->closing)
 			continue;
-		if (c->inlen < CONN_BUF && !c->waiting)
+		if (c->inlen < CONN_BUF && !c->waiting && !c->rd_eof &&
+		    conn_backlog(c) < CONN_OUT_MAX)
 			ev |= POLLIN;
 		if (c->outoff < c->outlen)
 			ev |= POLLOUT;
@@ -1210,6 +1388,13 @@ static int poll_iterate(struct agent *a)
 			for (;;) {
 				int fd = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
+				if (fd < 0 && errno != EAGAIN && errno != EINTR &&
+				    errno != ECONNABORTED) {
+					/* EMFILE and co.: stay ready, so listen again next tick */
+					np_warn("agent: accept on %s: %s", a->sock_path,
+						strerror(errno));
+					a->accept_armed = false;
+				}
 				if (fd < 0)
 					break;
 				core_accept(a, fd);
@@ -1223,7 +1408,11 @@ static int poll_iterate(struct agent *a)
 				break;
 			if (re & POLLOUT) {
 				poll_conn_flush(a, i);
-				conn_maybe_free(a, i);
+				if (c->closing) {
+					conn_maybe_free(a, i);
+					break;
+				}
+				conn_drained(a, i);
 				if (!c->used || c->closing)
 					break;
 			}
@@ -1234,7 +1423,7 @@ static int poll_iterate(struct agent *a)
 				c->inlen += (size_t)n;
 				conn_process(a, i);
 			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-				core_conn_eof(a, i);
+				core_conn_eof(a, i, n == 0);
 			}
 			break;
 		}
@@ -1265,6 +1454,7 @@ static int poll_iterate(struct agent *a)
 	if (now >= a->tick_next) {
 		a->tick_next = now + TICK_MS;
 		core_tick(a);
+		a->accept_armed = true;
 	} else {
 		for (unsigned int i = 0; i < a->nw; i++)
 			core_restart_due(a, (int)i);
@@ -1313,6 +1503,7 @@ static void ur_arm_accept(struct agent *a)
 		return;
 	io_uring_prep_multishot_accept(sqe, a->lfd, NULL, NULL, SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, ud(U_ACCEPT, 0, 0));
+	a->accept_armed = true;
 }
 
 static void ur_arm_sig(struct agent *a)
@@ -1382,7 +1573,8 @@ static void ur_conn_arm(struct agent *a, int ci)
 	struct conn *c = &a->c[ci];
 	struct io_uring_sqe *sqe;
 
-	if (!c->used || c->closing || c->recv_busy || c->waiting || c->inlen >= CONN_BUF)
+	if (!c->used || c->closing || c->recv_busy || c->waiting || c->rd_eof ||
+	    c->inlen >= CONN_BUF || conn_backlog(c) >= CONN_OUT_MAX)
 		return;
 	sqe = ur_sqe(a);
 	if (!sqe)
@@ -1461,8 +1653,16 @@ static void ur_dispatch(struct agent *a, __u64 data, int res, unsigned int flags
 		if (res >= 0)
 			core_accept(a, res);
 		else if (res != -ECANCELED)
-			np_warn("agent: accept: %s", strerror(-res));
-		if (!(flags & IORING_CQE_F_MORE) && a->phase < PH_DONE)
+			np_warn("agent: accept on %s: %s", a->sock_path, strerror(-res));
+		if (flags & IORING_CQE_F_MORE)
+			break;
+		/*
+		 * The multishot accept ended. After an error (EMFILE, ENFILE,
+		 * ENOMEM: it would end again at once) the next tick re-arms it,
+		 * so that a persistent error costs a warning a second, not a spin.
+		 */
+		a->accept_armed = false;
+		if (res >= 0 && a->phase < PH_DRAIN)
 			ur_arm_accept(a);
 		break;
 	case U_SIG:
@@ -1475,6 +1675,8 @@ static void ur_dispatch(struct agent *a, __u64 data, int res, unsigned int flags
 		core_tick(a);
 		if (a->phase < PH_DONE)
 			ur_arm_tick(a);
+		if (!a->accept_armed && a->phase < PH_DRAIN)
+			ur_arm_accept(a);
 		break;
 	case U_RECV:
 		c = &a->c[i];
@@ -1485,7 +1687,9 @@ static void ur_dispatch(struct agent *a, __u64 data, int res, unsigned int flags
 			c->inlen += (size_t)res;
 			conn_process(a, i);
 		} else if (res != -EINTR && res != -EAGAIN) {
-			core_conn_eof(a, i);
+			if (res)
+				np_dbg("agent: recv from a client: %s", strerror(-res));
+			core_conn_eof(a, i, res == 0);
 		} else {
 			ur_conn_arm(a, i);
 		}
@@ -1495,10 +1699,12 @@ static void ur_dispatch(struct agent *a, __u64 data, int res, unsigned int flags
 		if (!c->used || c->gen != gen)
 			break;
 		c->send_busy = false;
-		if (res >= 0)
+		if (res >= 0) {
 			core_conn_sent(a, i, (size_t)res);
-		else
-			core_conn_eof(a, i);
+		} else {
+			np_dbg("agent: send to a client: %s", strerror(-res));
+			core_conn_eof(a, i, false);
+		}
 		break;
 	case U_WRECV:
 		w = &a->w[i];
@@ -1582,36 +1788,80 @@ static const struct loop_ops uring_ops = {
 
 /* ---- setup and teardown ------------------------------------------------- */
 
-static int take_lock(struct agent *a)
+/*
+ * NP_AGENT_RUN_DIR holds the control socket: a directory of ours that no
+ * one else may write into (else another user could swap the socket).
+ */
+static int check_run_dir(void)
 {
-	char buf[32];
-	ssize_t n;
-	int fd;
+	struct stat st;
 
 	if (mkdir(NP_AGENT_RUN_DIR, 0755) && errno != EEXIST) {
 		np_err("agent: mkdir %s: %s", NP_AGENT_RUN_DIR, strerror(errno));
 		return -errno;
 	}
-	fd = open(a->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		np_err("agent: open %s: %s", a->lock_path, strerror(errno));
+	if (lstat(NP_AGENT_RUN_DIR, &st)) {
+		np_err("agent: stat %s: %s", NP_AGENT_RUN_DIR, strerror(errno));
 		return -errno;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		int err = errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		np_err("agent: %s must be a directory owned by uid %u and writable by it only "
+		       "(it has mode %o, uid %u); fix or remove it",
+		       NP_AGENT_RUN_DIR, (unsigned int)geteuid(), (unsigned int)st.st_mode,
+		       (unsigned int)st.st_uid);
+		return -EPERM;
+	}
+	return 0;
+}
 
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		close(fd);
-		if (err == EWOULDBLOCK) {
-			np_err("agent: an agent already runs for node %s (pid %s); stop it first "
-			       "(nodepath --node %s agent stop); nothing was changed",
-			       a->n->name, buf[0] ? buf : "?", a->n->name);
-			return -EBUSY;
+/*
+ * Lock NP_AGENT_RUN_DIR/<node>.agent.lock (flock, held for the agent's
+ * life). The agent that holds it unlinks it when it exits, so a lock taken
+ * on a file that is no longer the one under that name (its holder just
+ * unlinked it) proves nothing: open the name again and retry.
+ */
+static int take_lock(struct agent *a)
+{
+	struct stat fst, pst;
+	char buf[32];
+	ssize_t n;
+	int fd, ret;
+
+	ret = check_run_dir();
+	if (ret)
+		return ret;
+	for (int tries = 0;; tries++) {
+		fd = open(a->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			np_err("agent: open %s: %s", a->lock_path, strerror(errno));
+			return -errno;
 		}
-		np_err("agent: flock %s: %s", a->lock_path, strerror(err));
-		return -err;
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			int err = errno;
+
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			close(fd);
+			if (err == EWOULDBLOCK) {
+				np_err("agent: an agent already runs for node %s (pid %s); stop it "
+				       "first (nodepath --node %s agent stop); nothing was changed",
+				       a->n->name, buf[0] ? buf : "?", a->n->name);
+				return -EBUSY;
+			}
+			np_err("agent: flock %s: %s", a->lock_path, strerror(err));
+			return -err;
+		}
+		if (!fstat(fd, &fst) && !stat(a->lock_path, &pst) && fst.st_dev == pst.st_dev &&
+		    fst.st_ino == pst.st_ino)
+			break;
+		close(fd);
+		if (tries == LOCK_TRIES) {
+			np_err("agent: %s keeps being replaced while it is locked; is another "
+			       "agent starting and stopping?",
+			       a->lock_path);
+			return -EAGAIN;
+		}
 	}
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)a->self);
 	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n)
@@ -1730,6 +1980,15 @@ int np_agent_run(struct np_node *n, const struct np_agent_opts *o, np_agent_work
 	a->self = getpid();
 	for (int i = 0; i < MAX_CONNS; i++)
 		a->c[i].fd = -1;
+	/*
+	 * SIGTERM and SIGINT wait (blocked) from here on, for the signalfd of
+	 * the loop: one during the start does not kill the agent halfway, with
+	 * its lock and socket files left behind; the loop drains and exits.
+	 */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, &a->oldmask);
 	ret = check_node(a, queues, &nq);
 	if (ret)
 		goto out_free;
@@ -1753,16 +2012,12 @@ int np_agent_run(struct np_node *n, const struct np_agent_opts *o, np_agent_work
 		np_err("agent: mmap the workers' counters: %s", strerror(errno));
 		goto out_sock;
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, &a->oldmask);
 	signal(SIGPIPE, SIG_IGN);
 	a->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (a->sfd < 0) {
 		ret = -errno;
 		np_err("agent: signalfd: %s", strerror(errno));
-		goto out_mask;
+		goto out_ctr;
 	}
 
 	snprintf(a->base.node, sizeof(a->base.node), "%s", n->name);
@@ -1833,8 +2088,7 @@ int np_agent_run(struct np_node *n, const struct np_agent_opts *o, np_agent_work
 		       n->name);
 out_sfd:
 	close(a->sfd);
-out_mask:
-	sigprocmask(SIG_SETMASK, &a->oldmask, NULL);
+out_ctr:
 	munmap(a->ctr, a->ctr_len);
 out_sock:
 	close(a->lfd);
@@ -1845,6 +2099,7 @@ out_lock:
 out_xsk:
 	close(a->xsk_fd);
 out_free:
+	sigprocmask(SIG_SETMASK, &a->oldmask, NULL);
 	free(a);
 	return ret;
 }

@@ -13,6 +13,13 @@
  *   drain              every worker leaves np_xsk (traffic takes the kernel path)
  *   stop               answered, then the agent drains, stops its workers and exits
  * A request the agent does not understand gets {"ok":false,"error":"..."}.
+ * Limits: a line without '\n' in NP_AGENT_REQ_MAX bytes is answered with an
+ * error and the connection closed; requests are answered in order, and the
+ * agent reads no more of a client's requests while 64 KiB of its answers
+ * are unread (it hangs up when they stay unread for 10 s); a forwarded
+ * request a worker leaves unanswered for 5 s is answered with an error
+ * naming its queue. A client that shuts its sending side still gets the
+ * answers to what it sent.
  */
 #ifndef NP_AGENT_H
 #define NP_AGENT_H
@@ -96,10 +103,16 @@ struct np_node;
 int np_agent_run(struct np_node *n, const struct np_agent_opts *o, np_agent_worker_fn fn);
 
 /*
- * A worker that moves no frames: READY, answers every request, exits on STOP.
- * With NP_AGENT_FAKE_FAIL set in the environment it fails at start instead
- * (READY with -EINVAL, exit 1), like a worker whose bind the device refuses.
+ * TESTS ONLY. With NP_AGENT_TEST_WORKER=fake in its environment `nodepath
+ * agent` runs np_agent_fake_worker() instead of real workers; with =fail
+ * the fake worker fails at start (READY with -EINVAL, exit 1), like a worker
+ * whose bind the device refuses. An environment variable rather than an
+ * option: it appears in no usage text, cannot be given by accident on a
+ * command line, and the agent warns when it is set.
  */
+#define NP_AGENT_TEST_WORKER_ENV "NP_AGENT_TEST_WORKER"
+
+/* A worker that moves no frames: READY, answers every request, exits on STOP. */
 int np_agent_fake_worker(const struct np_xsk_worker_cfg *cfg, int ctl_fd,
 			 struct np_xsk_counters *ctr);
 

@@ -2,6 +2,7 @@
 /* The client side of the agent's line protocol (control/agent.h). */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,8 @@ static int wait_fd(int fd, short ev, long long deadline)
 	}
 }
 
-int np_agent_request(const char *node, const char *req, int timeout_ms, char **answer)
+/* np_agent_request(); quiet: log nothing (the caller reports the failure). */
+static int request(const char *node, const char *req, int timeout_ms, char **answer, bool quiet)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	long long deadline = now_ms() + timeout_ms;
@@ -62,7 +64,10 @@ int np_agent_request(const char *node, const char *req, int timeout_ms, char **a
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		ret = -errno;
-		goto out_close;
+		/* No agent: silent. Anything else (EAGAIN: its backlog is full): said. */
+		if (ret == -ENOENT || ret == -ECONNREFUSED)
+			goto out_close;
+		goto out_err;
 	}
 	while (sent < rlen + 1) {
 		const char *p = sent < rlen ? req + sent : "\n";
@@ -130,7 +135,8 @@ int np_agent_request(const char *node, const char *req, int timeout_ms, char **a
 	return 0;
 
 out_err:
-	np_err("agent of node %s: request \"%s\": %s", node, req, strerror(-ret));
+	if (!quiet)
+		np_err("agent of node %s: request \"%s\": %s", node, req, strerror(-ret));
 out_free:
 	free(buf);
 out_close:
@@ -138,21 +144,27 @@ out_close:
 	return ret;
 }
 
-int np_agent_request_json(const char *node, const char *req, int timeout_ms,
-			  struct json_object **out)
+int np_agent_request(const char *node, const char *req, int timeout_ms, char **answer)
+{
+	return request(node, req, timeout_ms, answer, false);
+}
+
+static int request_json(const char *node, const char *req, int timeout_ms, struct json_object **out,
+			bool quiet)
 {
 	struct json_object *o;
 	char *ans;
 	int ret;
 
 	*out = NULL;
-	ret = np_agent_request(node, req, timeout_ms, &ans);
+	ret = request(node, req, timeout_ms, &ans, quiet);
 	if (ret)
 		return ret;
 	o = json_tokener_parse(ans);
 	if (!o || !json_object_is_type(o, json_type_object)) {
-		np_err("agent of node %s: answer to \"%s\" is not a JSON object: %.80s", node, req,
-		       ans);
+		if (!quiet)
+			np_err("agent of node %s: answer to \"%s\" is not a JSON object: %.80s",
+			       node, req, ans);
 		json_object_put(o);
 		free(ans);
 		return -EBADMSG;
@@ -162,6 +174,12 @@ int np_agent_request_json(const char *node, const char *req, int timeout_ms,
 	return 0;
 }
 
+int np_agent_request_json(const char *node, const char *req, int timeout_ms,
+			  struct json_object **out)
+{
+	return request_json(node, req, timeout_ms, out, false);
+}
+
 int np_agent_notify_ep(const char *node, int ifindex, int add)
 {
 	struct json_object *o, *ok, *err;
@@ -169,7 +187,7 @@ int np_agent_notify_ep(const char *node, int ifindex, int add)
 	int ret;
 
 	snprintf(req, sizeof(req), "%s %d", add ? "ep-add" : "ep-del", ifindex);
-	ret = np_agent_request_json(node, req, 5000, &o);
+	ret = request_json(node, req, 5000, &o, true);
 	if (ret == -ENOENT || ret == -ECONNREFUSED)
 		return 0; /* no agent runs for this node */
 	if (ret) {

@@ -9,8 +9,9 @@
  *    with skb->dev already switched to the primary, so skb->ifindex is the
  *    host-side (primary) ifindex here as on veth;
  *  - np_nk_primary, the netkit primary hook: runs when the primary
- *    transmits, i.e. toward the pod (the stack's traffic, and what other
- *    pods sent with bpf_redirect()); counts and passes.
+ *    transmits, i.e. toward the pod (the stack's traffic, what other pods
+ *    sent with bpf_redirect(), and the AF_XDP pool's frames, which it gives
+ *    the protocol netkit does not set: bpf/xsk_nk.h); counts and passes.
  *
  * From a pod: the sender is found by skb->ifindex in np_ep_devs; ARP and
  * neighbour solicitations for the gateway are answered here; IP packets
@@ -39,6 +40,7 @@
 #include <nodepath/bpf/fib.h>
 #include <nodepath/bpf/neigh.h>
 #include <nodepath/bpf/lb.h>
+#include <nodepath/bpf/xsk_nk.h>
 
 /* Bytes made linear before parsing (as on the uplink). */
 #define NP_POD_PULL_LEN 256
@@ -146,6 +148,9 @@ int np_nk_primary(struct __sk_buff *skb)
 {
 	struct np_ctx ctx;
 
+	/* A frame of the AF_XDP pool: give it its protocol (bpf/xsk_nk.h). */
+	if (!skb->protocol)
+		np_xsk_nk_proto(skb);
 	np_ctx_from_skb(&ctx, skb, NP_HOOK_TC_POD_TO);
 	np_count(&ctx, NP_STAT_RX);
 	np_count(&ctx, NP_STAT_PASS);

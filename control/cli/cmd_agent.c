@@ -123,6 +123,8 @@ static int cmd_status(struct np_cli *cli, int argc, char **argv)
 		return np_fail("agent status", "no agent runs for node %s", n.name);
 	if (ret)
 		return NP_EXIT_FAIL;
+	/* "ok" belongs to the socket protocol, not to the status (README: field names). */
+	json_object_object_del(o, "ok");
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(
 				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -166,7 +168,7 @@ static int cmd_stop(struct np_cli *cli, int argc, char **argv)
 
 static int cmd_run(struct np_cli *cli, int argc, char **argv)
 {
-	enum { O_WORKERS = 256, O_QUEUES, O_BUSY, O_FRAME, O_RING, O_LOOP, O_COPY, O_FAKE };
+	enum { O_WORKERS = 256, O_QUEUES, O_BUSY, O_FRAME, O_RING, O_LOOP, O_COPY };
 	static const struct option opts[] = {
 		{ "workers", required_argument, NULL, O_WORKERS },
 		{ "queues", required_argument, NULL, O_QUEUES },
@@ -175,7 +177,6 @@ static int cmd_run(struct np_cli *cli, int argc, char **argv)
 		{ "ring-size", required_argument, NULL, O_RING },
 		{ "loop", required_argument, NULL, O_LOOP },
 		{ "copy", no_argument, NULL, O_COPY },
-		{ "fake-worker", no_argument, NULL, O_FAKE }, /* tests: workers that move nothing */
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -184,6 +185,7 @@ static int cmd_run(struct np_cli *cli, int argc, char **argv)
 		.ring_size = NP_XSK_RING_DEFAULT,
 		.loop = NP_AGENT_LOOP_URING,
 	};
+	const char *test_worker = getenv(NP_AGENT_TEST_WORKER_ENV);
 	np_agent_worker_fn fn = NULL;
 	unsigned long v;
 	struct np_node n;
@@ -231,9 +233,6 @@ static int cmd_run(struct np_cli *cli, int argc, char **argv)
 		case O_COPY:
 			o.force_copy = true;
 			break;
-		case O_FAKE:
-			fn = np_agent_fake_worker;
-			break;
 		case 'h':
 			agent_usage(stdout);
 			return NP_EXIT_OK;
@@ -249,6 +248,16 @@ static int cmd_run(struct np_cli *cli, int argc, char **argv)
 				    argv[optind]);
 	if (o.workers && o.queues)
 		return np_usage_err("agent", "give --workers or --queues, not both");
+	if (test_worker) {
+		/* Tests only (agent.h): workers that move no frames. */
+		if (strcmp(test_worker, "fake") && strcmp(test_worker, "fail"))
+			return np_usage_err("agent",
+					    "%s=\"%s\": allowed are fake and fail (tests only)",
+					    NP_AGENT_TEST_WORKER_ENV, test_worker);
+		np_warn("agent: %s=%s: TEST-ONLY workers that move no frames",
+			NP_AGENT_TEST_WORKER_ENV, test_worker);
+		fn = np_agent_fake_worker;
+	}
 	if (np_node_open(cli->node, 0, &n))
 		return NP_EXIT_FAIL;
 	ret = np_agent_run(&n, &o, fn);

@@ -26,8 +26,11 @@ static void afxdp_json(const char *node, struct json_object *o)
 {
 	struct json_object *ag;
 
-	if (!np_agent_request_json(node, "stats", 2000, &ag))
-		json_object_object_add(o, "afxdp", ag);
+	if (np_agent_request_json(node, "stats", 2000, &ag))
+		return;
+	/* The same fields as `agent status --json` ("ok" is the protocol's). */
+	json_object_object_del(ag, "ok");
+	json_object_object_add(o, "afxdp", ag);
 }
 
 static void afxdp_text(const char *node)

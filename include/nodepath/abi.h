@@ -324,6 +324,8 @@ NP_STATIC_ASSERT(sizeof(struct np_ep_key) == 20, "np_ep_key size");
 
 #define NP_EP_F_NETKIT (1U << 0) /* netkit pair (else veth) */
 #define NP_EP_F_L2 (1U << 1)	 /* has an Ethernet header: veth, or netkit l2 mode */
+/* AF_XDP cannot send into its device: XDP leaves it to the kernel path (set by the pool) */
+#define NP_EP_F_NO_XSK (1U << 2)
 
 /* Value of np_endpoints: how to deliver to the pod that owns an address. */
 struct np_endpoint {

@@ -8,8 +8,12 @@
  *  - with a real AF_XDP socket in np_xsk[0] is redirected (XDP_REDIRECT),
  *    carries struct np_xsk_meta {NP_XSK_META_MAGIC, the pod's host-side
  *    ifindex} in front of it and the pod's MAC addresses, and counts to_xsk;
- *  - of a plain service, or to a netkit endpoint, is never steered, even
- *    with a socket in np_xsk.
+ *  - to a netkit endpoint is steered too: l2 with the pod's and the host
+ *    side's MACs, l3 with all-zero MACs (what netkit l3 devices carry; the
+ *    primary hook then gives the frame its protocol, bpf/xsk_nk.h);
+ *  - of a plain service, or to an endpoint the pool marked NP_EP_F_NO_XSK
+ *    (the kernel refused an AF_XDP socket on its device), is never steered,
+ *    even with a socket in np_xsk.
  *
  * The test moves into a network namespace of its own: up0 (the uplink),
  * pod1 (the endpoint's host side) and xsk0, where the AF_XDP socket is bound
@@ -52,12 +56,20 @@
 #define VIP_PLAIN "198.18.100.40"
 #define VIP_XSK "198.18.100.41"
 #define VIP_NK "198.18.100.42"
+#define VIP_NK3 "198.18.100.43"
+#define VIP_NOX "198.18.100.44"
 #define POD2_4 "198.19.1.12"
+#define POD3_4 "198.19.1.13"
+#define POD4_4 "198.19.1.14"
 #define BE_POD1 1
 #define BE_NK 2
+#define BE_NK3 3
+#define BE_NOX 4
 #define SVC_PLAIN 1
 #define SVC_XSK 2
 #define SVC_NK 3
+#define SVC_NK3 4
+#define SVC_NOX 5
 
 static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 0x65 };
 static const uint8_t pod1_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x11 };
@@ -158,9 +170,12 @@ static int put_ep(__u32 id, int ifindex, __u32 flags, const char *ip)
 	memset(&ep, 0, sizeof(ep));
 	ep.id = id;
 	ep.ifindex = (__u32)ifindex;
-	ep.flags = NP_EP_F_L2 | flags;
-	memcpy(ep.pod_mac, pod1_mac, 6);
-	memcpy(ep.host_mac, pod1_host, 6);
+	ep.flags = flags;
+	/* netkit l3: no link-layer addresses (all zero). */
+	if (flags & NP_EP_F_L2) {
+		memcpy(ep.pod_mac, pod1_mac, 6);
+		memcpy(ep.host_mac, pod1_host, 6);
+	}
 	memset(&key, 0, sizeof(key));
 	key.family = NP_AF_INET;
 	addr4(ip, key.addr);
@@ -195,11 +210,20 @@ static int seed_maps(void)
 	inet_pton(AF_INET, NODE4, node.node_addr4);
 	if (bpf_map_update_elem(env.node, &zero, &node, BPF_ANY))
 		return -errno;
-	/* pod1 a veth endpoint; pod2 stands for a netkit one (any device will do). */
-	err = put_ep(1, env.pod1, 0, POD1_4);
-	err = err ?: put_ep(2, env.up0, NP_EP_F_NETKIT, POD2_4);
+	/*
+	 * pod1 a veth endpoint; pod2 and pod3 stand for netkit l2 and l3 ones
+	 * (any device will do), pod4 for one the pool cannot send into.
+	 */
+	err = put_ep(1, env.pod1, NP_EP_F_L2, POD1_4);
+	err = err ?: put_ep(2, env.up0, NP_EP_F_NETKIT | NP_EP_F_L2, POD2_4);
+	err = err ?: put_ep(3, env.up0, NP_EP_F_NETKIT, POD3_4);
 	err = err ?: put_be(BE_POD1, POD1_4);
 	err = err ?: put_be(BE_NK, POD2_4);
+	err = err ?: put_be(BE_NK3, POD3_4);
+	err = err ?: put_svc(VIP_NK3, 53, SVC_NK3, NP_SVC_F_AFXDP, BE_NK3);
+	err = err ?: put_ep(4, env.up0, NP_EP_F_NETKIT | NP_EP_F_NO_XSK, POD4_4);
+	err = err ?: put_be(BE_NOX, POD4_4);
+	err = err ?: put_svc(VIP_NOX, 53, SVC_NOX, NP_SVC_F_AFXDP, BE_NOX);
 	err = err ?: put_svc(VIP_PLAIN, 53, SVC_PLAIN, 0, BE_POD1);
 	err = err ?: put_svc(VIP_XSK, 53, SVC_XSK, NP_SVC_F_AFXDP, BE_POD1);
 	return err ?: put_svc(VIP_NK, 53, SVC_NK, NP_SVC_F_AFXDP, BE_NK);
@@ -455,7 +479,38 @@ static void worker_redirect(void **state)
 	assert_int_equal(to_xsk(), n0 + 1);
 }
 
-/* A plain service, or a netkit endpoint, is not steered, a worker or not. */
+/* netkit endpoints are steered: l2 with the pod's MACs, l3 with all-zero ones. */
+static void netkit_steered(void **state)
+{
+	static const uint8_t zero[12];
+	struct np_xsk_meta m;
+	struct out plain, x;
+	__u64 n0;
+
+	(void)state;
+	REQUIRE_ENV();
+	xsk_in(1);
+	n0 = to_xsk();
+	run(VIP_PLAIN, 41003, &plain);
+	run(VIP_NK, 41003, &x);
+	assert_int_equal(x.ret, XDP_REDIRECT);
+	assert_int_equal(x.len, plain.len + sizeof(m));
+	memcpy(&m, x.buf, sizeof(m));
+	assert_int_equal(m.magic, NP_XSK_META_MAGIC);
+	assert_int_equal(m.ifindex, (__u32)env.up0);
+	assert_memory_equal(x.buf + sizeof(m), pod1_mac, 6);
+	assert_memory_equal(x.buf + sizeof(m) + 6, pod1_host, 6);
+	run(VIP_NK3, 41003, &x);
+	assert_int_equal(x.ret, XDP_REDIRECT);
+	memcpy(&m, x.buf, sizeof(m));
+	assert_int_equal(m.magic, NP_XSK_META_MAGIC);
+	assert_int_equal(m.ifindex, (__u32)env.up0);
+	assert_memory_equal(x.buf + sizeof(m), zero, 12);
+	assert_int_equal(to_xsk(), n0 + 2);
+	xsk_in(0);
+}
+
+/* A plain service, or an endpoint marked NP_EP_F_NO_XSK, is not steered, a worker or not. */
 static void not_steered(void **state)
 {
 	struct out o;
@@ -469,8 +524,8 @@ static void not_steered(void **state)
 	assert_int_equal(o.ret, XDP_PASS);
 	assert_memory_equal(o.buf, up0_mac, 6);
 	assert_int_equal(to_xsk(), n0);
-	/* An --afxdp service to a netkit endpoint: the kernel path. */
-	run(VIP_NK, 41002, &o);
+	/* An --afxdp service to an endpoint the pool cannot send into: the kernel path. */
+	run(VIP_NOX, 41002, &o);
 	assert_int_equal(o.ret, XDP_PASS);
 	assert_memory_equal(o.buf, up0_mac, 6);
 	assert_int_equal(to_xsk(), n0);
@@ -486,6 +541,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(no_worker_pass),
 		cmocka_unit_test(worker_redirect),
+		cmocka_unit_test(netkit_steered),
 		cmocka_unit_test(not_steered),
 	};
 

@@ -116,6 +116,48 @@ else:
 EOF
 }
 
+# ctl_abuse_py: clients that misuse the agent's socket (A2): "long" sends 1 MiB
+# without a newline and prints the answer; "flood" pipelines `stats` requests
+# without reading until the agent stops taking them (<= 200000, 3 s) and
+# prints how many it sent; "half" sends two requests, shuts its sending side
+# and prints every answer line it gets.
+ctl_abuse_py() {
+	cat >"$E2E_TMP/ctlabuse.py" <<'EOF'
+import socket, sys, time
+
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.settimeout(5)
+if sys.argv[2] == "long":
+    try:
+        s.sendall(b"a" * (1 << 20))
+    except OSError:
+        pass
+    print(s.recv(4096).decode().strip())
+elif sys.argv[2] == "flood":
+    s.setblocking(False)
+    sent, end = 0, time.time() + 3
+    while sent < 200000 and time.time() < end:
+        try:
+            s.send(b"stats\n")
+            sent += 1
+        except BlockingIOError:
+            time.sleep(0.05)
+    print(sent)
+else:
+    s.sendall(b"ep-del 999999\nping\n")
+    s.shutdown(socket.SHUT_WR)
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    for line in data.decode().splitlines():
+        print(line)
+EOF
+}
+
 # ---- datapath cases (helper "xsk"): labs xa and xb ----------------------------------------
 
 xsk_cases() {
@@ -332,7 +374,7 @@ agent_reject() {
 agent_cases() {
 	local L=xc N=xc-node1 C=xc-client1 P1=xc-node1-pod1
 	local VIP=198.18.100.30 P1V4=198.19.1.11 P3V4=198.19.1.13
-	local t pid fd0 fd1 rss0 rss1 i w s lost sent got x0 x1 r0 r1 rs0 rc req0 req1 kills=100
+	local t pid fd0 fd1 wfd0 wfd1 rss0 rss1 i w s lost sent got x0 x1 r0 r1 rs0 rc req0 req1 kills=100
 
 	# A1. bad input, and a second agent: a clear error, nothing changed
 	case_begin
@@ -350,8 +392,8 @@ agent_cases() {
 	agent_reject "node not up" 1 "node $C is not up" "$C"
 	# a worker whose bind the device refuses (veth refuses no frame size: the fake
 	# worker plays it): the agent says which queue, why and the size, and undoes all
-	NP_AGENT_FAKE_FAIL=1 agent_reject "bind refused" 1 \
-		"the worker of queue 0 (pid" "$N" --fake-worker --frame-size 4096
+	NP_AGENT_TEST_WORKER=fail agent_reject "bind refused" 1 \
+		"the worker of queue 0 (pid" "$N" --frame-size 4096
 	case "$NP_ERR" in
 	*"before it was ready: Invalid argument (uplink uplink, frame size 4096"*) ;;
 	*) case_note "bind refused: message '$NP_ERR' does not name the error and the frame size" ;;
@@ -369,7 +411,7 @@ agent_cases() {
 	t=$(agent_json "$N" '"%s %s %s" % (d["pid"], d["workers"][0]["restarts"], d["workers"][0]["state"])')
 	[ "$t" = "$pid 0 ready" ] || case_note "after the second agent: the first answers '$t', expected '$pid 0 ready'"
 	[ "$(agent_files "$N")" = "$N.sock $N.agent.lock" ] || case_note "agent files: '$(agent_files "$N")'"
-	case_end "agent bad input (--queues 99, --workers 2, --ring-size 1000/32, --frame-size 3000, --loop epoll, node not up, a worker's bind refused) and a second agent: clear errors, exit 1/2, nothing changed"
+	case_end "agent bad input (--queues 99, --workers 2, --ring-size 1000/32, --frame-size 3000, --loop epoll, node not up, a worker's bind refused (test worker)) and a second agent: clear errors, exit 1/2, nothing changed"
 
 	# A2. status, socket, stats and the two control loops
 	case_begin
@@ -389,6 +431,28 @@ agent_cases() {
 		"$NP_TOP/build/bench/np_ctlbench" --node "$N" --count 500 --idle 0 >"$E2E_TMP/cb.uring" 2>&1 ||
 			case_note "np_ctlbench on the uring loop failed: $(cat "$E2E_TMP/cb.uring")"
 	fi
+	# misbehaving clients: bounded buffers, clear errors, the agent lives on
+	ctl_abuse_py
+	t=$(timeout 10 "$NP_PY" "$E2E_TMP/ctlabuse.py" "/run/nodepath/$N.sock" long 2>&1)
+	case "$t" in
+	*"request line too long"*) ;;
+	*) case_note "1 MiB without a newline: answer '$t', expected 'request line too long'" ;;
+	esac
+	rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$AGENT_PID/status")
+	t=$(timeout 10 "$NP_PY" "$E2E_TMP/ctlabuse.py" "/run/nodepath/$N.sock" flood 2>&1)
+	rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$AGENT_PID/status")
+	[ "${t:-0}" -lt 200000 ] 2>/dev/null ||
+		case_note "a client that never reads had '$t' stats requests taken (no backpressure)"
+	[ $((rss1 - rss0)) -le 1024 ] ||
+		case_note "a client that never reads grew the agent from $rss0 to $rss1 kB"
+	tap_diag "a client that never reads: $t stats requests taken, agent VmRSS $rss0 -> $rss1 kB"
+	t=$(timeout 10 "$NP_PY" "$E2E_TMP/ctlabuse.py" "/run/nodepath/$N.sock" half 2>&1 | tr '\n' ' ')
+	case "$t" in
+	*'"op":"ep-del"'*'"pong":true'*) ;;
+	*) case_note "half-closed client: answers '$t', expected ep-del's, then ping's" ;;
+	esac
+	t=$(agent_json "$N" 'd["workers"][0]["state"]')
+	[ "$t" = ready ] || case_note "after the misbehaving clients: worker state '$t', expected ready"
 	np_capture --node "$N" agent stop || case_note "agent stop: rc $NP_RC: $NP_ERR"
 	bg_wait "$AGENT_PID" 10 || case_note "agent did not exit 0 after 'agent stop'"
 	AGENT_PID=
@@ -408,7 +472,7 @@ agent_cases() {
 	fi
 	agent_stop || case_note "agent --loop poll did not exit 0 on SIGTERM"
 	[ -z "$(agent_files "$N")" ] || case_note "after SIGTERM: $(agent_files "$N") left behind"
-	case_end "agent status (text, --json), socket 0600, stats shows an afxdp section only while an agent runs; agent stop; both control loops answer"
+	case_end "agent status (text, --json), socket 0600, stats shows an afxdp section only while an agent runs; clients sending 1 MiB without a newline, never reading, or half-closing: clear error, bounded memory, answered; agent stop; both control loops answer"
 	np lab down --name "$L" >/dev/null 2>&1
 
 	# A3. a worker killed 100 times under a UDP flow
@@ -428,6 +492,9 @@ agent_cases() {
 	# warm up the agent's allocations (JSON answers) before the baseline
 	for i in 1 2 3; do agent_json "$N" 'd["pid"]' >/dev/null; done
 	fd0=$(ls "/proc/$pid/fd" | wc -l) rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+	# the worker's own files (maps, rx socket, tx sockets, control socket)
+	w=$(agent_json "$N" 'd["workers"][0]["pid"]')
+	wfd0=$(ls "/proc/$w/fd" 2>/dev/null | wc -l)
 	x0=$(stat0 "$N" to_xsk)
 	sent=40000
 	bg_start kr in_ns "$P1" "$NP_UDP" recv --port 5353 --timeout 5 --max-time 120 --tag kill
@@ -448,6 +515,9 @@ agent_cases() {
 		fi
 	done
 	fd1=$(ls "/proc/$pid/fd" | wc -l) rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+	w=$(agent_json "$N" 'd["workers"][0]["pid"]')
+	wfd1=$(ls "/proc/$w/fd" 2>/dev/null | wc -l)
+	[ "$wfd1" = "$wfd0" ] || case_note "worker fds: $wfd0 in the first worker, $wfd1 in the one after $kills kills"
 	t=$(agent_json "$N" '"%s %s" % (d["workers"][0]["restarts"], d["workers"][0]["state"])')
 	[ "$t" = "$kills ready" ] || case_note "after $kills kills: restarts/state '$t', expected '$kills ready'"
 	[ "$fd1" = "$fd0" ] || case_note "agent fds $fd0 -> $fd1 over $kills restarts"
@@ -465,8 +535,8 @@ agent_cases() {
 	[ "$lost" -le $((kills * 10)) ] || case_note "$lost of $sent datagrams lost over $kills kills (tolerance $((kills * 10)))"
 	[ $((x1 - x0)) -gt 0 ] || case_note "to_xsk did not grow: the pool carried nothing"
 	tap_diag "$kills kills: $got/$sent datagrams arrived ($lost lost), to_xsk +$((x1 - x0)) (the rest took the kernel path)," \
-		"agent fds $fd0 -> $fd1, VmRSS $rss0 -> $rss1 kB"
-	case_end "a worker killed $kills times under a 1000/s UDP flow: every restart ready again, agent fds flat and VmRSS within 512 kB, <= 10 datagrams lost per kill"
+		"agent fds $fd0 -> $fd1, VmRSS $rss0 -> $rss1 kB, worker fds $wfd0 -> $wfd1"
+	case_end "a worker killed $kills times under a 1000/s UDP flow: every restart ready again, agent and worker fds flat and agent VmRSS within 512 kB, <= 10 datagrams lost per kill"
 
 	# A4. endpoints added and removed under traffic
 	case_begin

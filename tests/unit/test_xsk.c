@@ -4,7 +4,9 @@
  * frame size checks of the CLI, frame addresses, ring occupancy across the
  * 32-bit wraparound of producer/consumer, the fill ring topped up from the
  * free-frame stack (on a ring laid out in memory here, as the kernel maps
- * it), and every kind of bad rx descriptor refused with its reason.
+ * it), every kind of bad rx descriptor refused with its reason, and the
+ * ledger of where each frame is: every frame in exactly one place through
+ * fill, rx, tx, completion and a tx socket's close, none freed twice.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -230,13 +232,87 @@ static void test_rx_check(void **state)
 	free(area);
 }
 
+/* Frames of the ledger in each place: free, kernel, tx sockets 0 and 1. */
+static void ledger_where(const struct np_xsk_ledger *l, __u32 fr, __u32 k, __u32 t0, __u32 t1)
+{
+	assert_int_equal(np_xsk_ledger_count(l, NP_XSK_OWN_FREE), fr);
+	assert_int_equal(l->free.n, fr);
+	assert_int_equal(np_xsk_ledger_count(l, NP_XSK_OWN_KERNEL), k);
+	assert_int_equal(np_xsk_ledger_count(l, 0), t0);
+	assert_int_equal(np_xsk_ledger_count(l, 1), t1);
+	/* every frame somewhere, and only once */
+	assert_int_equal(fr + k + t0 + t1, l->nframes);
+}
+
+static void test_ledger(void **state)
+{
+	struct np_xsk_ledger l;
+	struct fake_ring f;
+	__u64 got[8];
+	long no;
+	bool empty;
+
+	(void)state;
+	assert_int_equal(np_xsk_ledger_init(&l, 16, FS), 0);
+	ledger_where(&l, 16, 0, 0, 0);
+
+	/* Fill: 8 frames to the kernel, in the ring and marked as its. */
+	fake_ring_init(&f, 8, 0);
+	assert_int_equal(np_xsk_ledger_fill(&l, &f.r, 8, &empty), 8);
+	ledger_where(&l, 8, 8, 0, 0);
+	for (__u32 i = 0; i < 8; i++) {
+		got[i] = f.desc[i];
+		assert_true(np_xsk_ledger_find(&l, got[i] + HEAD, NP_XSK_OWN_KERNEL) >= 0);
+		assert_int_equal(np_xsk_ledger_find(&l, got[i] + HEAD, NP_XSK_OWN_FREE), -1);
+	}
+
+	/* rx: the kernel hands 3 back; two go to tx socket 0, one to socket 1. */
+	f.consumer += 3;
+	no = np_xsk_ledger_find(&l, got[0] + HEAD, NP_XSK_OWN_KERNEL);
+	l.own[no] = 0;
+	no = np_xsk_ledger_find(&l, got[1] + HEAD, NP_XSK_OWN_KERNEL);
+	l.own[no] = 0;
+	no = np_xsk_ledger_find(&l, got[2] + HEAD, NP_XSK_OWN_KERNEL);
+	l.own[no] = 1;
+	ledger_where(&l, 8, 5, 2, 1);
+	/* The same rx descriptor again (a frame the kernel no longer holds): refused. */
+	assert_int_equal(np_xsk_ledger_find(&l, got[0] + HEAD, NP_XSK_OWN_KERNEL), -1);
+	/* Outside the UMEM: refused. */
+	assert_int_equal(np_xsk_ledger_find(&l, 16 * FS + HEAD, NP_XSK_OWN_KERNEL), -1);
+	assert_int_equal(np_xsk_ledger_find(&l, ~0ull, 0), -1);
+
+	/* Completion on socket 1 of socket 0's frame: refused; on socket 0: freed. */
+	assert_int_equal(np_xsk_ledger_find(&l, got[0] + HEAD, 1), -1);
+	no = np_xsk_ledger_find(&l, got[0] + HEAD, 0);
+	assert_true(no >= 0);
+	assert_int_equal(np_xsk_ledger_free(&l, (__u32)no), 0);
+	ledger_where(&l, 9, 5, 1, 1);
+	/* The same completion twice: the frame is free already, not pushed again. */
+	assert_int_equal(np_xsk_ledger_find(&l, got[0] + HEAD, 0), -1);
+	assert_int_equal(np_xsk_ledger_free(&l, (__u32)no), -EALREADY);
+	ledger_where(&l, 9, 5, 1, 1);
+
+	/* Socket 1 closes with its frame never completed: it comes back. */
+	for (__u32 i = 0; i < l.nframes; i++)
+		if (l.own[i] == 1)
+			assert_int_equal(np_xsk_ledger_free(&l, i), 0);
+	ledger_where(&l, 10, 5, 1, 0);
+
+	/* Refill: exactly the 3 free slots of the ring, from the free stack. */
+	assert_int_equal(np_xsk_ledger_fill(&l, &f.r, 8, &empty), 3);
+	assert_false(empty);
+	ledger_where(&l, 7, 8, 1, 0);
+	np_xsk_ledger_fini(&l);
+	assert_null(l.own);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),	  cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_ring_wrap), cmocka_unit_test(test_free_stack),
 		cmocka_unit_test(test_fill_wrap), cmocka_unit_test(test_desc_check),
-		cmocka_unit_test(test_rx_check),
+		cmocka_unit_test(test_rx_check),  cmocka_unit_test(test_ledger),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

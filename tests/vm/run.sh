@@ -7,6 +7,7 @@
 #
 #   tests/vm/run.sh            on the host
 #   tests/vm/run.sh --guest    inside the guest: runs the guest scripts one by one
+#   NP_VM_ONLY=guest_afxdp tests/vm/run.sh    only the named guest script(s), comma-separated
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/tests/vm
@@ -23,6 +24,8 @@ if [ "${1:-}" = --guest ]; then
 	for g in "$here"/guest_*.sh; do
 		[ -f "$g" ] || continue
 		name=$(basename "$g" .sh)
+		# NP_VM_ONLY (given here as $2): only these guest scripts
+		[ -n "${2:-}" ] && [[ ",$2," != *",$name,"* ]] && continue
 		echo "# vm: $name"
 		s=$(date +%s%N)
 		timeout --kill-after=10 300 bash "$g" >"$tmp" 2>&1
@@ -56,7 +59,8 @@ fi
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-bash "$top/scripts/vm.sh" "$here/run.sh" --guest >"$out" 2>&1
+# (scripts/vm.sh keeps NP_VM_* to itself: the filter travels as an argument)
+bash "$top/scripts/vm.sh" "$here/run.sh" --guest "${NP_VM_ONLY:-}" >"$out" 2>&1
 rc=$?
 t1=$(date +%s.%N)
 

@@ -7,7 +7,9 @@
  * np_xsk[rx queue], the rx socket of that queue's worker. In front of the
  * frame it leaves struct np_xsk_meta naming the endpoint's host-side device,
  * whose tx socket the worker hands the frame to; the frame already carries
- * the Ethernet addresses the pod expects, as tc's delivery would write them.
+ * the Ethernet addresses the pod expects, as tc's delivery would write them
+ * (netkit l3: all zero, its devices' address; l2 and veth: the pod's and the
+ * host side's).
  *
  * A queue without a worker (no np_xsk entry) makes bpf_redirect_map() return
  * its fallback, XDP_PASS: the frame is left untouched and the caller goes on
@@ -31,9 +33,9 @@
  * Redirect a packet np_lb() delivered to a local endpoint (NP_LB_LOCAL) into
  * the pool when its service asks for it; family, l4_proto: the packet's. Returns
  * XDP_REDIRECT (counted as NP_STAT_TO_XSK), or XDP_PASS with the frame
- * unchanged: not an AF_XDP service, no endpoint or a netkit one, a
- * multi-buffer frame (the sockets take one buffer), or no worker on this
- * queue.
+ * unchanged: not an AF_XDP service, no endpoint or one the pool cannot send
+ * into (NP_EP_F_NO_XSK), a multi-buffer frame (the sockets take one buffer),
+ * or no worker on this queue.
  *
  * A global function: the verifier checks it once, not on every path of the
  * program that reaches it. The endpoint is found by the backend address
@@ -68,8 +70,12 @@ __noinline int np_xsk_steer(struct xdp_md *xdp, __u32 family, __u32 l4_proto)
 	k.family = (__u8)family;
 	__builtin_memcpy(k.addr, s->t.be_addr, 16);
 	ep = bpf_map_lookup_elem(&np_endpoints, &k);
-	/* netkit: AF_XDP on it is unverified here (no netkit in the lab kernel). */
-	if (!ep || (ep->flags & NP_EP_F_NETKIT))
+	/*
+	 * veth and netkit alike (for netkit the primary hook restores the
+	 * protocol of the frames, bpf/xsk_nk.h), unless the pool found that
+	 * the kernel refuses an AF_XDP socket on the device (NP_EP_F_NO_XSK).
+	 */
+	if (!ep || (ep->flags & NP_EP_F_NO_XSK))
 		return XDP_PASS;
 	ifindex = ep->ifindex;
 	__builtin_memcpy(pod_mac, ep->pod_mac, ETH_ALEN);
