@@ -3,7 +3,8 @@
 # `make demo`: nodepath in two minutes on a lab named "demo".
 # A prefilter deny on node1's uplink, seen by real traffic; pods talking
 # through the datapath (endpoints, redirect_peer/neigh); a LoadBalancer VIP
-# balancing curls over node1's two pods (services, Maglev); a live XDP
+# balancing curls over node1's two pods (services, Maglev); a UDP service
+# steered into the AF_XDP pool (`nodepath agent`); a live XDP
 # native -> generic -> native switch under a flow; the counters; drop rates
 # of the prefilter in XDP native, XDP generic and tc only next to the XDP_DROP
 # floor (bench/prefilter.sh, live XDP frames); then everything is taken down
@@ -116,6 +117,42 @@ if np_capture --node "$N1" service add web --vip 198.18.100.10:80/tcp --type loa
 	printf '%s\n' "$tally" | while read -r n who; do say "   $n answered by $who"; done
 	np --node "$N1" service list 2>&1 | sed 's/^/   /'
 	say "lb counters on node1: new $(stat_sum "$N1" lb_new 2>/dev/null), revnat $(stat_sum "$N1" lb_revnat 2>/dev/null)"
+else
+	say "service add failed (exit $NP_RC): $NP_ERR"
+fi
+
+step "AF_XDP pool: a UDP service with --afxdp; nodepath agent moves its frames into pod1"
+# Client2 behaves like a wire: full checksums (tx offload off) and no GRO on its fabric
+# port, so XDP itself balances its frames (see README, "The AF_XDP worker pool").
+in_ns "$C2" ethtool -K nic0 tx off >/dev/null 2>&1
+in_ns "$LAB-fabric" ethtool -K c2 gro off >/dev/null 2>&1
+if np_capture --node "$N1" service add bulk --vip 198.18.100.20:5000/udp --type loadbalancer \
+	--backend "$P1V4:5000" --afxdp; then
+	say "nodepath --node $N1 service add bulk --vip 198.18.100.20:5000/udp --backend $P1V4:5000 --afxdp"
+	bg_start demo.agent "$NP_BIN" --node "$N1" agent
+	agent_pid=$BG_PID
+	if wait_for 10 sh -c "'$NP_BIN' --node '$N1' agent status --json >/dev/null 2>&1"; then
+		say "nodepath --node $N1 agent: $("$NP_BIN" --node "$N1" agent status --json 2>/dev/null |
+			json_get - '"%d worker(s), %s mode, %s loop" % (len(d["workers"]), "zero-copy" if d["workers"][0]["zerocopy"] else "copy", d["loop"])')"
+		xsk0=$(stat_sum "$N1" to_xsk 2>/dev/null)
+		rf=$E2E_TMP/demo.udp.ready
+		bg_start demo.recv ip netns exec "$P1" "$NP_UDP" recv --port 5000 --timeout 3 --max-time 20 \
+			--tag afxdp --ready-file "$rf"
+		recv_pid=$BG_PID
+		wait_file "$rf" 5
+		sent=$(in_ns "$C2" "$NP_UDP" send --to 198.18.100.20 --port 5000 --count 2000 --rate 2000 --tag afxdp 2>&1)
+		bg_wait "$recv_pid" 25
+		say "client2: $sent"
+		say "pod1's socket: $(cat "$E2E_TMP/demo.recv.out" 2>/dev/null | tail -1)"
+		say "XDP to_xsk +$(($(stat_sum "$N1" to_xsk 2>/dev/null) - ${xsk0:-0})); worker rx $("$NP_BIN" --node "$N1" agent status --json 2>/dev/null |
+			json_get - 'sum(w["rx"] for w in d["workers"])'), tx $("$NP_BIN" --node "$N1" agent status --json 2>/dev/null |
+			json_get - 'sum(w["tx"] for w in d["workers"])')"
+	else
+		say "the agent did not come up"
+	fi
+	kill -TERM "$agent_pid" 2>/dev/null
+	bg_wait "$agent_pid" 10 && say "agent stopped (SIGTERM): the service is back on the kernel path"
+	np_capture --node "$N1" service del bulk
 else
 	say "service add failed (exit $NP_RC): $NP_ERR"
 fi
