@@ -4,19 +4,23 @@
  * the library API (control/service.h) in one process, as an agent would
  * program a node: no CLI process per service.
  *
- *   np_ctlplane services --node NS --count N --backends B [--updates K]
+ *   np_ctlplane services --node NS --count N --backends B [--updates K] [--single]
  *       adds N ClusterIP services (svc-<i>, VIP 198.18.100.(i % 250 + 1) port
  *       1024 + i / 250, TCP, B backends 198.19.(i % 200).(j + 1):8080 each,
- *       Maglev) and prints "program_ms T"; then K single updates (a backend
+ *       Maglev) with one np_svc_add_many() call (--single: np_svc_add() per
+ *       service) and prints "program_ms T" (specs built, checked and written);
+ *       then K single updates (a backend
  *       added to, or the one added before removed from, a random service;
  *       alternating) and prints "update_p50_ms", "update_p99_ms",
- *       "update_max_ms" (each update timed alone).
+ *       "update_max_ms" (each update timed alone; NP_CTL_TRACE=1 in the
+ *       environment prints each one on stderr).
  *   np_ctlplane maglev --m M --backends B [--reps R]
  *       builds a weighted Maglev table of M slots for B backends R times and
  *       prints "maglev_ms" (median of the builds).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,9 +100,52 @@ bad:
 	return -EINVAL;
 }
 
-static int cmd_services(const char *ns, unsigned int count, unsigned int nb, unsigned int updates)
+static int add_single(struct np_node *n, unsigned int count, unsigned int nb)
 {
 	struct np_svc_spec s;
+	int ret;
+
+	for (unsigned int i = 0; i < count; i++) {
+		ret = mk_spec(&s, i, nb);
+		if (!ret)
+			ret = np_svc_add(n, &s);
+		np_svc_spec_free(&s);
+		if (ret) {
+			fprintf(stderr, "np_ctlplane: adding service %u of %u failed: %s\n", i + 1,
+				count, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int add_many(struct np_node *n, unsigned int count, unsigned int nb)
+{
+	struct np_svc_spec *v = calloc(count, sizeof(*v));
+	unsigned int made = 0;
+	int ret = -ENOMEM;
+
+	if (!v)
+		return ret;
+	for (; made < count; made++) {
+		ret = mk_spec(&v[made], made, nb);
+		if (ret)
+			goto out;
+	}
+	ret = np_svc_add_many(n, v, count);
+	if (ret)
+		fprintf(stderr, "np_ctlplane: adding %u services failed: %s\n", count,
+			strerror(-ret));
+out:
+	for (unsigned int i = 0; i < made; i++)
+		np_svc_spec_free(&v[i]);
+	free(v);
+	return ret;
+}
+
+static int cmd_services(const char *ns, unsigned int count, unsigned int nb, unsigned int updates,
+			bool single)
+{
 	struct np_node n;
 	double t0, *lat = NULL;
 	unsigned int *added = NULL;
@@ -108,17 +155,9 @@ static int cmd_services(const char *ns, unsigned int count, unsigned int nb, uns
 	if (ret)
 		return ret;
 	t0 = now_ms();
-	for (unsigned int i = 0; i < count; i++) {
-		ret = mk_spec(&s, i, nb);
-		if (!ret)
-			ret = np_svc_add(&n, &s);
-		np_svc_spec_free(&s);
-		if (ret) {
-			fprintf(stderr, "np_ctlplane: adding service %u of %u failed: %s\n", i + 1,
-				count, strerror(-ret));
-			goto out;
-		}
-	}
+	ret = single ? add_single(&n, count, nb) : add_many(&n, count, nb);
+	if (ret)
+		goto out;
 	printf("program_ms %.3f\n", now_ms() - t0);
 	fflush(stdout);
 	if (!updates)
@@ -147,6 +186,9 @@ static int cmd_services(const char *ns, unsigned int count, unsigned int nb, uns
 		t0 = now_ms();
 		ret = k % 2 ? np_backend_del(&n, name, &b.a) : np_backend_add(&n, name, &b);
 		lat[k] = now_ms() - t0;
+		if (getenv("NP_CTL_TRACE"))
+			fprintf(stderr, "update %u %s %s %.4f ms\n", k + 1, k % 2 ? "del" : "add",
+				name, lat[k]);
 		if (ret) {
 			fprintf(stderr, "np_ctlplane: update %u (%s %s %s) failed: %s\n", k + 1,
 				k % 2 ? "del" : "add", name, a, strerror(-ret));
@@ -226,15 +268,17 @@ int main(int argc, char **argv)
 		{ "updates", required_argument, NULL, 'u' },
 		{ "m", required_argument, NULL, 'm' },
 		{ "reps", required_argument, NULL, 'r' },
+		{ "single", no_argument, NULL, 's' },
 		{ 0 },
 	};
 	unsigned int count = 0, nb = 10, updates = 0, m = NP_MAGLEV_DEFAULT, reps = 20;
 	const char *node = NULL;
+	bool single = false;
 	int c;
 
 	if (argc < 2 || (strcmp(argv[1], "services") && strcmp(argv[1], "maglev"))) {
 		fprintf(stderr, "usage: np_ctlplane services --node NS --count N --backends B "
-				"[--updates K]\n"
+				"[--updates K] [--single]\n"
 				"       np_ctlplane maglev [--m M] --backends B [--reps R]\n");
 		return 2;
 	}
@@ -260,6 +304,9 @@ int main(int argc, char **argv)
 			if (num("--m", optarg, NP_MAGLEV_MIN, NP_MAGLEV_MAX, &m))
 				return 2;
 			break;
+		case 's':
+			single = true;
+			break;
 		case 'r':
 			if (num("--reps", optarg, 1, 100000, &reps))
 				return 2;
@@ -274,5 +321,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "np_ctlplane: services needs --node NS and --count N\n");
 		return 2;
 	}
-	return cmd_services(node, count, nb, updates) ? 1 : 0;
+	return cmd_services(node, count, nb, updates, single) ? 1 : 0;
 }

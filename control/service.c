@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -1081,18 +1084,43 @@ static bool in_table(const struct np_svc_spec *s, const struct np_svc_backend *b
 }
 
 /*
- * The table np_maglev[s->id] holds now, into prev[0..m->msize-1] (keys: scratch
- * of msize entries): 0, -ENOENT when there is none of this node's table size (a
- * new service, or `up --maglev-size` changed), or -errno.
+ * ---- Maglev tables: two per service --------------------------------------
+ *
+ * Service id owns np_maglev[2 * id] and np_maglev[2 * id + 1], both created
+ * with the service; np_svc.flags NP_SVC_F_TABLE1 says which one is live. A
+ * change is written into the other one (only the slots that differ from what
+ * it holds) and goes live with one np_svc update: a hash map update, which
+ * does not wait for an RCU grace period as an update of np_maglev does.
  */
-static int table_read(const struct svc_maps *m, const struct np_svc_spec *s, __u32 *keys,
-		      __u32 *prev)
+
+/* A new (empty) inner array of the node's table size; its fd or -errno (logged). */
+static int inner_create(const struct svc_maps *m, const char *name)
+{
+	/* the flags of the template in maps.h (BPF_F_INNER_MAP: any size) */
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "np_maglev_in", sizeof(__u32), sizeof(__u32),
+			    m->msize, &mo);
+	if (fd >= 0)
+		return fd;
+	fd = -errno;
+	np_err("create a Maglev table of service %s (array of %u): %s", name, m->msize,
+	       strerror(-fd));
+	return fd;
+}
+
+/*
+ * The fd of np_maglev[slot]: -ENOENT when there is none, or none of this
+ * node's table size (`up --maglev-size` changed), or -errno.
+ */
+static int inner_open(const struct svc_maps *m, __u32 slot)
 {
 	struct bpf_map_info info;
-	__u32 len = sizeof(info), inner_id, cnt = m->msize, batch;
-	int fd, err = 0;
+	__u32 len = sizeof(info), inner_id;
+	int fd, err;
 
-	if (bpf_map_lookup_elem(m->maglev, &s->id, &inner_id))
+	if (bpf_map_lookup_elem(m->maglev, &slot, &inner_id))
 		return -errno;
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)
@@ -1100,50 +1128,112 @@ static int table_read(const struct svc_maps *m, const struct np_svc_spec *s, __u
 	memset(&info, 0, sizeof(info));
 	if (bpf_map_get_info_by_fd(fd, &info, &len)) {
 		err = -errno;
-		goto out;
+		close(fd);
+		return err;
 	}
 	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
 	    info.value_size != sizeof(__u32) || info.max_entries != m->msize) {
-		err = -ENOENT;
-		goto out;
+		close(fd);
+		return -ENOENT;
 	}
-	if (!bpf_map_lookup_batch(fd, NULL, &batch, keys, prev, &cnt, NULL) && cnt == m->msize)
-		goto out;
-	/* no batch support (or a short batch): one by one */
-	for (__u32 i = 0; i < m->msize; i++) {
-		if (bpf_map_lookup_elem(fd, &i, &prev[i])) {
-			err = -errno;
-			goto out;
-		}
-	}
-out:
-	close(fd);
-	return err;
+	return fd;
 }
 
 /*
- * A new inner map holding the Maglev table of s's table backends; its fd
- * in *out. count: how many backends it holds (0: all slots 0). update: s
- * is live, so the new table is built from the one in use (minimal
- * disruption, see maglev.h); a new service's table is built from scratch.
+ * An inner map's slots mapped (NULL: not mmapable); inner_unmap() it. An
+ * array keeps its values 8-byte aligned: slot i is the __u32 at p[2 * i].
  */
-static int table_create(const struct svc_maps *m, const struct np_svc_spec *s, bool update,
-			int *out, __u16 *count)
+#define INNER_STRIDE 2
+
+static __u32 *inner_map(const struct svc_maps *m, int fd, bool write)
 {
-	/* the flags of the template in maps.h (BPF_F_INNER_MAP: any size) */
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
-	struct np_maglev_backend *mb = NULL;
-	__u32 *table = NULL, *keys = NULL, *prev = NULL, moved = 0;
+	void *p = mmap(NULL, (size_t)m->msize * INNER_STRIDE * sizeof(__u32),
+		       PROT_READ | (write ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void inner_unmap(const struct svc_maps *m, __u32 *p)
+{
+	munmap(p, (size_t)m->msize * INNER_STRIDE * sizeof(__u32));
+}
+
+/* The whole table of inner map fd into out[0..msize-1] (keys: scratch). */
+static int inner_read(const struct svc_maps *m, int fd, __u32 *keys, __u32 *out)
+{
+	__u32 cnt = m->msize, batch, *p;
+
+	p = inner_map(m, fd, false);
+	if (p) {
+		for (__u32 i = 0; i < m->msize; i++)
+			out[i] = p[INNER_STRIDE * i];
+		inner_unmap(m, p);
+		return 0;
+	}
+	if (!bpf_map_lookup_batch(fd, NULL, &batch, keys, out, &cnt, NULL) && cnt == m->msize)
+		return 0;
+	/* no batch support (or a short batch): one by one */
+	for (__u32 i = 0; i < m->msize; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &out[i]))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Make inner map fd hold table: only the slots where cur (what it holds;
+ * NULL: a new map, all 0) differs, in one batch. keys, vals: scratch of msize.
+ */
+static int inner_write(const struct svc_maps *m, int fd, const __u32 *table, const __u32 *cur,
+		       __u32 *keys, __u32 *vals)
+{
+	__u32 n = 0, cnt, *p;
+
+	/* mmapable (maps.h): plain stores into the slots that differ */
+	p = inner_map(m, fd, true);
+	if (p) {
+		for (__u32 i = 0; i < m->msize; i++) {
+			if (p[INNER_STRIDE * i] != table[i])
+				p[INNER_STRIDE * i] = table[i];
+		}
+		inner_unmap(m, p);
+		return 0;
+	}
+	for (__u32 i = 0; i < m->msize; i++) {
+		if (cur ? cur[i] == table[i] : !table[i])
+			continue;
+		keys[n] = i;
+		vals[n++] = table[i];
+	}
+	if (!n)
+		return 0;
+	cnt = n;
+	if (!bpf_map_update_batch(fd, keys, vals, &cnt, NULL))
+		return 0;
+	/* no batch support: one by one */
+	for (__u32 i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The Maglev table of s's table backends into table[0..msize-1] (all 0
+ * without any), built from prev (the table in use: minimal disruption, see
+ * maglev.h) or from scratch (prev NULL). *count: backends in it.
+ */
+static int table_build(const struct svc_maps *m, const struct np_svc_spec *s, const __u32 *prev,
+		       __u32 *table, __u16 *count)
+{
+	struct np_maglev_backend *mb;
+	__u32 moved = 0;
 	size_t k = 0;
-	int fd = -1, err;
+	int err = 0;
 
 	mb = calloc(s->n_be ? s->n_be : 1, sizeof(*mb));
-	table = calloc(m->msize, sizeof(*table));
-	keys = malloc(m->msize * sizeof(*keys));
-	if (!mb || !table || !keys) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!mb)
+		return -ENOMEM;
 	for (size_t i = 0; i < s->n_be; i++) {
 		if (!in_table(s, &s->be[i]))
 			continue;
@@ -1154,68 +1244,169 @@ static int table_create(const struct svc_maps *m, const struct np_svc_spec *s, b
 		memcpy(mb[k].addr, s->be[i].a.addr, 16);
 		k++;
 	}
-	if (k && update) {
-		prev = malloc(m->msize * sizeof(*prev));
-		if (!prev) {
-			err = -ENOMEM;
-			goto out;
-		}
-		err = table_read(m, s, keys, prev);
-		if (err && err != -ENOENT)
-			np_warn("read the Maglev table of service %s from %s[%u]: %s; building "
-				"a new one from scratch",
-				s->name, NP_MAP_MAGLEV, s->id, strerror(-err));
-		if (err) {
-			free(prev);
-			prev = NULL;
-		}
-	}
 	if (k) {
 		err = np_maglev_update(mb, k, m->msize, prev, table, &moved);
-		if (err) {
+		if (err)
 			np_err("build the Maglev table of service %s (%zu backends, M=%u): %s",
 			       s->name, k, m->msize, strerror(-err));
+		else
+			np_dbg("service %s: Maglev table (%zu backends, M=%u) built %s: %u slots "
+			       "moved",
+			       s->name, k, m->msize, prev ? "from the one in use" : "from scratch",
+			       moved);
+	} else {
+		memset(table, 0, m->msize * sizeof(*table));
+	}
+	*count = (__u16)(k > 0xffff ? 0xffff : k);
+	free(mb);
+	return err;
+}
+
+/* Scratch for the table functions: five arrays of msize. */
+struct tbl_buf {
+	__u32 *table, *prev, *cur, *keys, *vals;
+};
+
+static void tbl_buf_free(struct tbl_buf *t)
+{
+	free(t->table);
+	memset(t, 0, sizeof(*t));
+}
+
+static int tbl_buf_alloc(const struct svc_maps *m, struct tbl_buf *t)
+{
+	t->table = malloc(5 * (size_t)m->msize * sizeof(__u32));
+	if (!t->table)
+		return -ENOMEM;
+	t->prev = t->table + m->msize;
+	t->cur = t->prev + m->msize;
+	t->keys = t->cur + m->msize;
+	t->vals = t->keys + m->msize;
+	return 0;
+}
+
+/* Put fds[0..n-1] into np_maglev at slots[0..n-1]: one batch (one RCU wait). */
+static int outer_put(const struct svc_maps *m, const __u32 *slots, const int *fds, __u32 n)
+{
+	__u32 cnt = n;
+
+	if (!n || !bpf_map_update_batch(m->maglev, slots, fds, &cnt, NULL))
+		return 0;
+	for (__u32 i = 0; i < n; i++) {
+		if (bpf_map_update_elem(m->maglev, &slots[i], &fds[i], BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Remove np_maglev[slots[0..n-1]] (absent ones are fine): one by one, an RCU
+ * wait each (an array of maps has no delete batch, and a refused batch
+ * waits too).
+ */
+static void outer_del(const struct svc_maps *m, const __u32 *slots, __u32 n)
+{
+	for (__u32 i = 0; i < n; i++)
+		bpf_map_delete_elem(m->maglev, &slots[i]);
+}
+
+/*
+ * A new service's two tables: the first filled from scratch and live
+ * (flags without NP_SVC_F_TABLE1), the second empty; fds in fd[0], fd[1]
+ * for the caller to put into np_maglev and close.
+ */
+static int tables_new(const struct svc_maps *m, const struct np_svc_spec *s, struct tbl_buf *t,
+		      int fd[2], __u16 *count)
+{
+	int err;
+
+	fd[0] = fd[1] = -1;
+	err = table_build(m, s, NULL, t->table, count);
+	if (err)
+		return err;
+	fd[0] = inner_create(m, s->name);
+	if (fd[0] < 0)
+		return fd[0];
+	fd[1] = inner_create(m, s->name);
+	if (fd[1] < 0) {
+		err = fd[1];
+		goto fail;
+	}
+	err = inner_write(m, fd[0], t->table, NULL, t->keys, t->vals);
+	if (!err)
+		return 0;
+	np_err("fill the Maglev table of service %s: %s", s->name, strerror(-err));
+fail:
+	close(fd[0]);
+	if (fd[1] >= 0)
+		close(fd[1]);
+	fd[0] = fd[1] = -1;
+	return err;
+}
+
+/*
+ * A live service s (np_svc flags: live_flags) changes: write its new table
+ * into the table that is not live, built from the live one. *flags: the
+ * np_svc flags that make it live (NP_SVC_F_TABLE1 flipped).
+ */
+static int table_stage(const struct svc_maps *m, const struct np_svc_spec *s, __u32 live_flags,
+		       __u32 *flags, __u16 *count)
+{
+	__u32 live = NP_MAGLEV_SLOT(s->id, live_flags), spare = live ^ 1;
+	const __u32 *prev = NULL, *cur = NULL;
+	int lfd, sfd, err;
+	struct tbl_buf t;
+
+	err = tbl_buf_alloc(m, &t);
+	if (err)
+		return err;
+	lfd = inner_open(m, live);
+	if (lfd >= 0) {
+		err = inner_read(m, lfd, t.keys, t.prev);
+		close(lfd);
+		if (!err)
+			prev = t.prev;
+	} else {
+		err = lfd;
+	}
+	if (err && err != -ENOENT)
+		np_warn("read the Maglev table of service %s from %s[%u]: %s; building a new "
+			"one from scratch",
+			s->name, NP_MAP_MAGLEV, live, strerror(-err));
+	sfd = inner_open(m, spare);
+	if (sfd >= 0) {
+		cur = t.cur;
+		/* unreadable: no slot matches (ids are below NP_BACKEND_MAX), all written */
+		if (inner_read(m, sfd, t.keys, t.cur))
+			memset(t.cur, 0xff, m->msize * sizeof(*t.cur));
+	} else {
+		/* none (a table of an earlier size): a new one, one RCU wait */
+		sfd = inner_create(m, s->name);
+		if (sfd < 0) {
+			err = sfd;
 			goto out;
 		}
-		np_dbg("service %s: Maglev table (%zu backends, M=%u) built %s: %u slots moved",
-		       s->name, k, m->msize, prev ? "from the one in use" : "from scratch", moved);
-	}
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "np_maglev_in", sizeof(__u32), sizeof(__u32),
-			    m->msize, &mo);
-	if (fd < 0) {
-		err = -errno;
-		np_err("create the Maglev table of service %s (array of %u): %s", s->name, m->msize,
-		       strerror(-err));
-		goto out;
-	}
-	if (k) {
-		__u32 cnt = m->msize;
-
-		for (__u32 i = 0; i < m->msize; i++)
-			keys[i] = i;
-		if (bpf_map_update_batch(fd, keys, table, &cnt, NULL)) {
-			/* no batch support: one by one */
-			for (__u32 i = 0; i < m->msize; i++) {
-				if (bpf_map_update_elem(fd, &keys[i], &table[i], BPF_ANY)) {
-					err = -errno;
-					np_err("fill the Maglev table of service %s: %s", s->name,
-					       strerror(-err));
-					goto out;
-				}
-			}
+		err = outer_put(m, &spare, &sfd, 1);
+		if (err) {
+			np_err("put a Maglev table of service %s into %s[%u]: %s", s->name,
+			       NP_MAP_MAGLEV, spare, strerror(-err));
+			goto out;
 		}
 	}
-	*out = fd;
-	fd = -1;
-	*count = (__u16)(k > 0xffff ? 0xffff : k);
-	err = 0;
+	err = table_build(m, s, prev, t.table, count);
+	if (err)
+		goto out;
+	err = inner_write(m, sfd, t.table, cur, t.keys, t.vals);
+	if (err) {
+		np_err("write the Maglev table of service %s into %s[%u]: %s", s->name,
+		       NP_MAP_MAGLEV, spare, strerror(-err));
+		goto out;
+	}
+	*flags = (live_flags & ~NP_SVC_F_TABLE1) | ((spare & 1) ? NP_SVC_F_TABLE1 : 0);
 out:
-	if (fd >= 0)
-		close(fd);
-	free(prev);
-	free(keys);
-	free(table);
-	free(mb);
+	if (sfd >= 0)
+		close(sfd);
+	tbl_buf_free(&t);
 	return err;
 }
 
@@ -1692,26 +1883,66 @@ static int be_write(const struct svc_maps *m, const struct np_svc_spec *s,
 }
 
 /*
- * Make the maps hold s (old: what they hold now, NULL for a new service).
- * Order: new backend entries and backends that become active; source
- * ranges; a new Maglev table swapped into np_maglev[id]; np_svc; then the
- * backends that leave the table change state and removed ones go; the
- * records last. With no backend left np_svc says count 0 before the empty
- * table goes in, so no packet picks slot 0.
+ * A free backend id for a change of a live service, without reading all of
+ * np_backends: the ids after the service's highest, then pseudo-random ones,
+ * each looked up once (under the node lock nobody else takes one). 0 when
+ * none was found so: the caller scans.
  */
-static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spec *old,
-		  struct np_svc_spec *s)
+static __u32 be_id_probe(const struct svc_maps *m, const struct np_svc_spec *s, __u32 *next)
 {
-	char dir[PATH_MAX], file[32], path[PATH_MAX];
-	struct np_svc_key key;
-	struct np_svc sv;
+	static __u32 x = 0x9e3779b9;
+	struct np_backend v;
+
+	for (int i = 0; i < 64; i++) {
+		bool mine = false;
+		__u32 id;
+
+		if (i < 8) {
+			id = (*next)++;
+		} else {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			id = x % NP_BACKEND_MAX;
+		}
+		if (!id || id >= NP_BACKEND_MAX)
+			continue;
+		for (size_t j = 0; !mine && j < s->n_be; j++)
+			mine = s->be[j].id == id;
+		if (!mine && bpf_map_lookup_elem(m->be, &id, &v) && errno == ENOENT)
+			return id;
+	}
+	return 0;
+}
+
+/*
+ * Ids for s's backends that have none (a new service may bring ids: `up`
+ * restoring it; kept when free); fresh[i]: s->be[i] is a new np_backends
+ * entry. Checked before the first write.
+ */
+static int be_ids(struct np_node *n, const struct svc_maps *m, const struct np_svc_spec *old,
+		  struct np_svc_spec *s, bool *fresh)
+{
 	__u8 *used = NULL;
 	__u32 next = 1;
-	size_t src_done = 0;
-	int inner = -1, err;
-	__u16 count = 0;
+	bool scan = !old;
+	int err;
 
-	/* ids for the new backends: checked before the first write */
+	for (size_t i = 0; old && i < s->n_be; i++) {
+		if (s->be[i].id >= next)
+			next = s->be[i].id + 1;
+	}
+	for (size_t i = 0; old && !scan && i < s->n_be; i++) {
+		struct np_svc_backend *b = &s->be[i];
+
+		if (b->id)
+			continue;
+		b->id = be_id_probe(m, s, &next);
+		scan = !b->id;
+		fresh[i] = b->id != 0;
+	}
+	if (!scan)
+		goto flags;
 	used = calloc(NP_BACKEND_MAX, 1);
 	if (!used)
 		return -ENOMEM;
@@ -1720,17 +1951,17 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 		np_err("read %s: %s", NP_MAP_BACKENDS, strerror(-err));
 		goto out;
 	}
-	/* a new service may bring ids (`up` restoring it): kept when free */
-	for (size_t i = 0; !old && i < s->n_be; i++) {
+	for (size_t i = 0; i < s->n_be; i++) {
 		struct np_svc_backend *b = &s->be[i];
 
-		if (b->id && (b->id >= NP_BACKEND_MAX || used[b->id]))
+		if (!old && b->id && (b->id >= NP_BACKEND_MAX || used[b->id]))
 			b->id = 0;
 		if (!b->id)
 			continue;
-		used[b->id] = 2;
-		b->flags = is_local(m, &b->a) ? NP_BE_F_LOCAL : 0;
+		used[b->id] = 1;
+		fresh[i] = fresh[i] || !old;
 	}
+	next = 1;
 	for (size_t i = 0; i < s->n_be; i++) {
 		struct np_svc_backend *b = &s->be[i];
 
@@ -1746,9 +1977,62 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 			goto out;
 		}
 		b->id = next;
-		used[next] = 2; /* 2: ours, new */
-		b->flags = is_local(m, &b->a) ? NP_BE_F_LOCAL : 0;
+		used[next] = 1;
+		fresh[i] = true;
 	}
+flags:
+	for (size_t i = 0; i < s->n_be; i++) {
+		if (fresh[i])
+			s->be[i].flags = is_local(m, &s->be[i].a) ? NP_BE_F_LOCAL : 0;
+	}
+	err = 0;
+out:
+	free(used);
+	return err;
+}
+
+static __u32 svc_flags(const struct np_svc_spec *s)
+{
+	return (s->affinity_s ? NP_SVC_F_AFFINITY : 0) | (s->etp_local ? NP_SVC_F_ETP_LOCAL : 0) |
+	       (s->n_src ? NP_SVC_F_SRC_RANGE : 0) |
+	       (s->mode == NP_SVC_MODE_DSR ? NP_SVC_F_DSR : 0) | (s->afxdp ? NP_SVC_F_AFXDP : 0);
+}
+
+/*
+ * Make the maps hold s (old: what they hold now, NULL for a new service).
+ * Order: new backend entries and backends that become active; source
+ * ranges; the new Maglev table written into the service's table that is not
+ * live (a new service: its two tables into np_maglev); np_svc, whose one
+ * update makes the new table live (NP_SVC_F_TABLE1) with its count; then the
+ * backends that leave the table change state and removed ones go; the
+ * records last.
+ */
+static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spec *old,
+		  struct np_svc_spec *s)
+{
+	char dir[PATH_MAX], file[32], path[PATH_MAX];
+	struct tbl_buf t = { 0 };
+	struct np_svc_key key;
+	struct np_svc sv, live;
+	__u32 gen = 0, slots[2] = { 2 * s->id, 2 * s->id + 1 };
+	size_t src_done = 0;
+	int fd[2] = { -1, -1 }, err;
+	bool *fresh;
+	__u16 count = 0;
+
+	fresh = calloc(s->n_be ? s->n_be : 1, sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
+	svc_key(s, &key);
+	memset(&live, 0, sizeof(live));
+	if (old && bpf_map_lookup_elem(m->svc, &key, &live)) {
+		err = -errno;
+		np_err("read service %s from %s: %s", s->name, NP_MAP_SVC, strerror(-err));
+		goto out;
+	}
+	err = be_ids(n, m, old, s, fresh);
+	if (err)
+		goto out;
 	if (!old) {
 		if (svc_dir(n, NULL, NULL, dir, sizeof(dir)) ||
 		    (mkdir(dir, 0700) && errno != EEXIST) ||
@@ -1764,7 +2048,7 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 		const struct np_svc_backend *b = &s->be[i];
 		const struct np_svc_backend *o = find_be(old, &b->a);
 
-		if (used[b->id] == 2)
+		if (fresh[i])
 			err = be_write(m, s, b, BPF_NOEXIST);
 		else if (o && o->state != b->state && b->state == NP_BE_ACTIVE)
 			err = be_write(m, s, b, BPF_EXIST);
@@ -1789,43 +2073,41 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 			goto undo;
 	}
 
-	/* 2. the table, then the service */
-	err = table_create(m, s, old != NULL, &inner, &count);
-	if (err)
-		goto undo;
+	/* 2. the table, then the service: one update makes it live */
+	if (!old) {
+		err = tbl_buf_alloc(m, &t);
+		if (!err)
+			err = tables_new(m, s, &t, fd, &count);
+		if (!err)
+			err = outer_put(m, slots, fd, 2);
+		if (err) {
+			np_err("put the Maglev tables of service %s into %s[%u..%u]: %s", s->name,
+			       NP_MAP_MAGLEV, slots[0], slots[1], strerror(-err));
+			outer_del(m, slots, 2);
+			goto undo;
+		}
+	} else {
+		err = table_stage(m, s, live.flags, &gen, &count);
+		if (err)
+			goto undo;
+	}
 	memset(&sv, 0, sizeof(sv));
 	sv.id = s->id;
-	sv.flags = (s->affinity_s ? NP_SVC_F_AFFINITY : 0) |
-		   (s->etp_local ? NP_SVC_F_ETP_LOCAL : 0) | (s->n_src ? NP_SVC_F_SRC_RANGE : 0) |
-		   (s->mode == NP_SVC_MODE_DSR ? NP_SVC_F_DSR : 0) |
-		   (s->afxdp ? NP_SVC_F_AFXDP : 0);
+	sv.flags = svc_flags(s) | (gen & NP_SVC_F_TABLE1);
 	sv.affinity_s = s->affinity_s;
 	sv.count = count;
 	sv.type = s->type;
 	sv.algo = s->algo;
-	svc_key(s, &key);
-	if (old && !count && bpf_map_update_elem(m->svc, &key, &sv, BPF_EXIST)) {
-		err = -errno;
-		np_err("update %s of service %s: %s", NP_MAP_SVC, s->name, strerror(-err));
-		goto undo;
-	}
-	if (bpf_map_update_elem(m->maglev, &s->id, &inner, BPF_ANY)) {
-		err = -errno;
-		np_err("swap the Maglev table of service %s into %s[%u]: %s", s->name,
-		       NP_MAP_MAGLEV, s->id, strerror(-err));
-		goto undo;
-	}
-	if ((!old || count) &&
-	    bpf_map_update_elem(m->svc, &key, &sv, old ? BPF_EXIST : BPF_NOEXIST)) {
+	if (bpf_map_update_elem(m->svc, &key, &sv, old ? BPF_EXIST : BPF_NOEXIST)) {
 		err = -errno;
 		np_err("%s service %s in %s: %s", old ? "update" : "insert", s->name, NP_MAP_SVC,
 		       strerror(-err));
 		if (!old)
-			bpf_map_delete_elem(m->maglev, &s->id);
+			outer_del(m, slots, 2);
 		goto undo;
 	}
 
-	/* 3. what leaves: after the swap (errors here are logged, the service is live) */
+	/* 3. what leaves: after the flip (errors here are logged, the service is live) */
 	for (size_t i = 0; old && i < s->n_be; i++) {
 		const struct np_svc_backend *b = &s->be[i];
 		const struct np_svc_backend *o = find_be(old, &b->a);
@@ -1859,7 +2141,7 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 	if (err) {
 		/* a service without its record could not be listed or deleted */
 		bpf_map_delete_elem(m->svc, &key);
-		bpf_map_delete_elem(m->maglev, &s->id);
+		outer_del(m, slots, 2);
 		goto undo;
 	}
 	err = 0;
@@ -1867,7 +2149,7 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 
 undo:
 	for (size_t i = 0; i < s->n_be; i++) {
-		if (used[s->be[i].id] == 2) {
+		if (fresh[i]) {
 			bpf_map_delete_elem(m->be, &s->be[i].id);
 			s->be[i].id = 0;
 		} else {
@@ -1886,9 +2168,12 @@ undo:
 	if (!old)
 		record_remove(n, s->name);
 out:
-	if (inner >= 0)
-		close(inner);
-	free(used);
+	for (int i = 0; i < 2; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+	}
+	tbl_buf_free(&t);
+	free(fresh);
 	return err;
 }
 
@@ -1980,6 +2265,596 @@ int np_svc_add(struct np_node *n, struct np_svc_spec *s)
 	if (err)
 		return err;
 	err = svc_insert(n, &m, s, false);
+	maps_close(&m);
+	return err;
+}
+
+/* ---- many services at once ------------------------------------------------ */
+
+/* np_endpoints' keys, sorted: the local test of many backends without a lookup each. */
+struct ep_set {
+	struct np_ep_key *k;
+	size_t n;
+};
+
+static int cmp_ep_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct np_ep_key));
+}
+
+static int ep_set_load(const struct svc_maps *m, struct ep_set *e)
+{
+	struct np_ep_key k, next;
+	size_t cap = 0;
+	void *prev = NULL;
+
+	memset(e, 0, sizeof(*e));
+	while (m->ep >= 0 && !bpf_map_get_next_key(m->ep, prev, &next)) {
+		if (e->n == cap) {
+			size_t nc = cap ? 2 * cap : 64;
+			struct np_ep_key *nk = realloc(e->k, nc * sizeof(*nk));
+
+			if (!nk)
+				return -ENOMEM;
+			e->k = nk;
+			cap = nc;
+		}
+		e->k[e->n++] = next;
+		k = next;
+		prev = &k;
+	}
+	if (e->n)
+		qsort(e->k, e->n, sizeof(*e->k), cmp_ep_key);
+	return 0;
+}
+
+static bool ep_set_has(const struct ep_set *e, const struct np_svc_addr *a)
+{
+	struct np_ep_key k;
+
+	if (!e->n)
+		return false;
+	memset(&k, 0, sizeof(k));
+	k.family = a->family;
+	memcpy(k.addr, a->addr, 16);
+	return bsearch(&k, e->k, e->n, sizeof(*e->k), cmp_ep_key) != NULL;
+}
+
+static int cmp_spec_name(const void *a, const void *b)
+{
+	const struct np_svc_spec *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+struct key_ref {
+	struct np_svc_key k;
+	size_t i;
+};
+
+static int cmp_key_ref(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = memcmp(&x->k, &y->k, sizeof(x->k));
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * Every check svc_insert() makes, for all of v before anything is written:
+ * each spec, no name or VIP twice in v, none taken on the node already.
+ */
+static int many_check(struct np_node *n, const struct svc_maps *m, struct np_svc_spec *v,
+		      size_t cnt, const char *verb, const char *tail)
+{
+	struct np_svc_spec **byname = NULL;
+	struct key_ref *keys = NULL;
+	char e[512], a[NP_SVC_ADDRSTRLEN], other[NP_SVC_NAME_MAX + 1];
+	struct np_svc sv;
+	int err = -ENOMEM;
+
+	byname = calloc(cnt, sizeof(*byname));
+	keys = calloc(cnt, sizeof(*keys));
+	if (!byname || !keys)
+		goto out;
+	for (size_t i = 0; i < cnt; i++) {
+		struct np_svc_spec *s = &v[i];
+
+		err = np_svc_check_name(s->name, e, sizeof(e));
+		if (!err)
+			err = np_svc_check_spec(s, m->msize, e, sizeof(e));
+		if (err) {
+			np_err("%s %s (%zu of %zu): %s; %s", verb, s->name, i + 1, cnt, e, tail);
+			goto out;
+		}
+		if (record_exists(n, s->name)) {
+			np_err("%s: a service named %s exists already (see: nodepath service get "
+			       "%s); %s",
+			       verb, s->name, s->name, tail);
+			err = -EEXIST;
+			goto out;
+		}
+		svc_key(s, &keys[i].k);
+		keys[i].i = i;
+		if (!bpf_map_lookup_elem(m->svc, &keys[i].k, &sv)) {
+			np_svc_addr_str(&s->vip, s->proto, a, sizeof(a));
+			name_of_id(n, sv.id, other, sizeof(other));
+			np_err("%s %s: %s%s is already served by service %s (id %u); %s", verb,
+			       s->name, s->type == NP_SVC_T_NODEPORT ? "node port " : "VIP ", a,
+			       other[0] ? other : "(unnamed)", sv.id, tail);
+			err = -EEXIST;
+			goto out;
+		}
+		byname[i] = s;
+	}
+	qsort(byname, cnt, sizeof(*byname), cmp_spec_name);
+	qsort(keys, cnt, sizeof(*keys), cmp_key_ref);
+	for (size_t i = 1; i < cnt; i++) {
+		if (!strcmp(byname[i - 1]->name, byname[i]->name)) {
+			np_err("%s: service %s is given twice; %s", verb, byname[i]->name, tail);
+			err = -EEXIST;
+			goto out;
+		}
+		if (!memcmp(&keys[i - 1].k, &keys[i].k, sizeof(keys[i].k))) {
+			np_svc_addr_str(&v[keys[i].i].vip, v[keys[i].i].proto, a, sizeof(a));
+			np_err("%s: services %s and %s both want %s; %s", verb,
+			       v[keys[i - 1].i].name, v[keys[i].i].name, a, tail);
+			err = -EEXIST;
+			goto out;
+		}
+	}
+	err = 0;
+out:
+	free(byname);
+	free(keys);
+	return err;
+}
+
+/* Service ids (restore: the recorded one when free) and backend ids for all of v. */
+static int many_ids(struct np_node *n, const struct svc_maps *m, struct np_svc_spec *v, size_t cnt,
+		    bool restore, const char *verb, const char *tail)
+{
+	struct np_svc_key k, next;
+	struct np_svc sv;
+	struct ep_set eps;
+	__u8 *used = NULL;
+	void *prev = NULL;
+	__u32 id = 1;
+	int err = -ENOMEM;
+
+	memset(&eps, 0, sizeof(eps));
+	used = calloc(NP_BACKEND_MAX > NP_SVC_MAX ? NP_BACKEND_MAX : NP_SVC_MAX, 1);
+	if (!used)
+		goto out;
+	while (!bpf_map_get_next_key(m->svc, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!is_marker(&k) && !bpf_map_lookup_elem(m->svc, &k, &sv) && sv.id < NP_SVC_MAX)
+			used[sv.id] = 1;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		if (!restore || !v[i].id || v[i].id >= NP_SVC_MAX || used[v[i].id])
+			v[i].id = 0;
+		else
+			used[v[i].id] = 1;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		while (!v[i].id && id < NP_SVC_MAX) {
+			if (!used[id])
+				v[i].id = id;
+			used[id++] = 1;
+		}
+		if (!v[i].id) {
+			np_err("%s %s: no free service id (limit %u); %s", verb, v[i].name,
+			       NP_SVC_MAX - 1, tail);
+			err = -ENOSPC;
+			goto out;
+		}
+	}
+
+	memset(used, 0, NP_BACKEND_MAX);
+	err = used_ids(m->be, used, NP_BACKEND_MAX);
+	if (err) {
+		np_err("read %s: %s", NP_MAP_BACKENDS, strerror(-err));
+		goto out;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		for (size_t j = 0; j < v[i].n_be; j++) {
+			struct np_svc_backend *b = &v[i].be[j];
+
+			if (!restore || b->id >= NP_BACKEND_MAX || used[b->id])
+				b->id = 0;
+			if (b->id)
+				used[b->id] = 1;
+		}
+	}
+	id = 1;
+	for (size_t i = 0; i < cnt; i++) {
+		for (size_t j = 0; j < v[i].n_be; j++) {
+			struct np_svc_backend *b = &v[i].be[j];
+
+			while (!b->id && id < NP_BACKEND_MAX) {
+				if (!used[id])
+					b->id = id;
+				used[id++] = 1;
+			}
+			if (!b->id) {
+				np_err("%s %s: no free backend id (%u in use on node %s); %s", verb,
+				       v[i].name, NP_BACKEND_MAX - 1, n->name, tail);
+				err = -ENOSPC;
+				goto out;
+			}
+		}
+	}
+	err = ep_set_load(m, &eps);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < cnt; i++) {
+		for (size_t j = 0; j < v[i].n_be; j++)
+			v[i].be[j].flags = ep_set_has(&eps, &v[i].be[j].a) ? NP_BE_F_LOCAL : 0;
+	}
+out:
+	free(eps.k);
+	free(used);
+	return err;
+}
+
+/*
+ * Write n (key, value) pairs of size ksz, vsz into fd: one batch, else one
+ * by one. Batches take no BPF_NOEXIST: the caller checked the keys are
+ * free (under the node lock).
+ */
+static int batch_put(int fd, const void *keys, const void *vals, size_t ksz, size_t vsz, size_t n)
+{
+	__u32 cnt = (__u32)n;
+
+	if (!n || !bpf_map_update_batch(fd, keys, vals, &cnt, NULL))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksz,
+					(const char *)vals + i * vsz, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int cmp_svc_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct np_svc_key));
+}
+
+/* The VIP markers of v's VIP services (see marker_key()), each address once, in one batch. */
+static int many_markers(const struct svc_maps *m, const struct np_svc_spec *v, size_t cnt)
+{
+	struct np_svc_key *keys = calloc(cnt, sizeof(*keys));
+	struct np_svc *zero = calloc(cnt, sizeof(*zero));
+	size_t k = 0, u = 0;
+	int err = -ENOMEM;
+
+	if (!keys || !zero)
+		goto out;
+	for (size_t i = 0; i < cnt; i++) {
+		if (v[i].scope == NP_SVC_SCOPE_VIP)
+			marker_key(&v[i], &keys[k++]);
+	}
+	if (k)
+		qsort(keys, k, sizeof(*keys), cmp_svc_key);
+	for (size_t i = 0; i < k; i++) {
+		if (!u || memcmp(&keys[u - 1], &keys[i], sizeof(keys[i])))
+			keys[u++] = keys[i];
+	}
+	err = batch_put(m->svc, keys, zero, sizeof(*keys), sizeof(*zero), u);
+out:
+	free(zero);
+	free(keys);
+	return err;
+}
+
+/* What svc_insert_many() wrote, to take back. */
+struct many_undo {
+	__u32 *be_ids; /* np_backends keys written */
+	size_t n_be;
+	__u32 *slots; /* np_maglev slots written */
+	size_t n_slots;
+	struct np_svc_key *keys; /* np_svc keys written */
+	size_t n_keys;
+	size_t n_src; /* services whose source ranges went in */
+	size_t n_rec; /* services whose records went in */
+	bool markers; /* VIP markers written */
+};
+
+static void many_undo(struct np_node *n, const struct svc_maps *m, struct np_svc_spec *v,
+		      size_t cnt, struct many_undo *u)
+{
+	for (size_t i = 0; i < u->n_keys; i++)
+		bpf_map_delete_elem(m->svc, &u->keys[i]);
+	for (size_t i = 0; u->markers && i < cnt; i++)
+		marker_put(m, &v[i]);
+	/*
+	 * Tables at ids no service holds are never looked up and are replaced
+	 * when the id is taken again: a delete costs an RCU wait each, so many
+	 * of them stay.
+	 */
+	if (u->n_slots <= 64)
+		outer_del(m, u->slots, (__u32)u->n_slots);
+	for (size_t i = 0; i < u->n_be; i++)
+		bpf_map_delete_elem(m->be, &u->be_ids[i]);
+	for (size_t i = 0; i < u->n_src; i++) {
+		for (size_t j = 0; j < v[i].n_src; j++) {
+			struct np_srcr_key k;
+
+			srcr_key(v[i].id, &v[i].src[j], &k);
+			bpf_map_delete_elem(m->src, &k);
+		}
+	}
+	for (size_t i = 0; i < u->n_rec; i++)
+		record_remove(n, v[i].name);
+}
+
+/* Write o as the record file of directory fd dfd (a new one: nothing to replace). */
+static int rec_put_at(int dfd, const char *file, struct json_object *o)
+{
+	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	return symlinkat(txt, dfd, file) ? -errno : 0;
+}
+
+/*
+ * A new service's whole record under <pin_dir>/svc (open as sfd), relative
+ * to directory fds: no path walk per file (np_svc_add_many writes 11 files
+ * a service).
+ */
+static int record_new_at(const struct np_node *n, int sfd, const struct np_svc_spec *s)
+{
+	char d[NP_SVC_NAME_MAX + 1], file[32];
+	struct json_object *o;
+	int dfd, err = 0;
+
+	(void)n;
+	name_to_dir(s->name, d, sizeof(d));
+	if (mkdirat(sfd, d, 0700))
+		return -errno;
+	dfd = openat(sfd, d, O_DIRECTORY | O_PATH | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	for (size_t j = 0; !err && j < s->n_be; j++) {
+		o = np_svc_record_backend(&s->be[j]);
+		snprintf(file, sizeof(file), BE_PREFIX "%u", s->be[j].id);
+		err = o ? rec_put_at(dfd, file, o) : -ENOMEM;
+		json_object_put(o);
+	}
+	if (!err) {
+		o = np_svc_record_meta(s);
+		err = o ? rec_put_at(dfd, META, o) : -ENOMEM;
+		json_object_put(o);
+	}
+	close(dfd);
+	return err;
+}
+
+/* How many services' table fds (two each) may be open at once. */
+static size_t fd_room(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 64;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur > 1024 ? (rl.rlim_cur - 512) / 2 : 64;
+}
+
+/*
+ * Insert all of v (checked whole first: one bad spec and nothing is
+ * written). Order as commit() for one: backends, source ranges, the
+ * Maglev tables (np_maglev takes them in one batch per up to fd_room()
+ * services: one RCU wait each), the VIP markers, np_svc in one batch, the
+ * records.
+ */
+static int svc_insert_many(struct np_node *n, struct svc_maps *m, struct np_svc_spec *v, size_t cnt,
+			   bool restore)
+{
+	const char *verb = restore ? "up: restore service" : "service add";
+	const char *tail = restore ? "not restored" : "nothing was changed";
+	struct np_backend *bvals = NULL;
+	struct np_svc *svals = NULL;
+	struct np_counter *zero = NULL;
+	struct many_undo u;
+	struct tbl_buf t = { 0 };
+	size_t nbe = 0, room, nz;
+	__u32 *zkeys = NULL;
+	int *fds = NULL, ncpu, sfd = -1, err;
+	char dir[PATH_MAX];
+
+	memset(&u, 0, sizeof(u));
+	if (!cnt)
+		return 0;
+	err = many_check(n, m, v, cnt, verb, tail);
+	if (err)
+		return err;
+	err = many_ids(n, m, v, cnt, restore, verb, tail);
+	if (err)
+		return err;
+	for (size_t i = 0; i < cnt; i++)
+		nbe += v[i].n_be;
+	ncpu = libbpf_num_possible_cpus();
+	room = fd_room();
+	if (room > cnt)
+		room = cnt;
+	err = -ENOMEM;
+	if (ncpu <= 0)
+		return -EINVAL;
+	u.be_ids = calloc(nbe ? nbe : 1, sizeof(*u.be_ids));
+	bvals = calloc(nbe ? nbe : 1, sizeof(*bvals));
+	u.slots = calloc(2 * cnt, sizeof(*u.slots));
+	u.keys = calloc(cnt, sizeof(*u.keys));
+	svals = calloc(cnt, sizeof(*svals));
+	fds = malloc(2 * room * sizeof(*fds));
+	nz = cnt < 1024 ? cnt : 1024;
+	zkeys = calloc(nz, sizeof(*zkeys));
+	zero = calloc(nz * (size_t)ncpu, sizeof(*zero));
+	if (!u.be_ids || !bvals || !u.slots || !u.keys || !svals || !fds || !zkeys || !zero ||
+	    tbl_buf_alloc(m, &t))
+		goto out;
+	if (svc_dir(n, NULL, NULL, dir, sizeof(dir)) || (mkdir(dir, 0700) && errno != EEXIST)) {
+		err = -errno;
+		np_err("create %s: %s", dir, strerror(-err));
+		goto out;
+	}
+
+	/* 1. backends, source ranges, counters */
+	for (size_t i = 0, k = 0; i < cnt; i++) {
+		for (size_t j = 0; j < v[i].n_be; j++, k++) {
+			u.be_ids[k] = v[i].be[j].id;
+			be_value(&v[i].be[j], &bvals[k]);
+		}
+	}
+	err = batch_put(m->be, u.be_ids, bvals, sizeof(__u32), sizeof(*bvals), nbe);
+	if (err) {
+		np_err("%s: write %zu backends into %s: %s; %s", verb, nbe, NP_MAP_BACKENDS,
+		       strerror(-err), tail);
+		/* some may be in: take back all of ours (ids were free) */
+		u.n_be = nbe;
+		goto undo;
+	}
+	u.n_be = nbe;
+	for (; u.n_src < cnt; u.n_src++) {
+		struct np_svc_spec *s = &v[u.n_src];
+
+		for (size_t j = 0; j < s->n_src; j++) {
+			struct np_srcr_key k;
+			__u32 one = 1;
+
+			srcr_key(s->id, &s->src[j], &k);
+			if (bpf_map_update_elem(m->src, &k, &one, BPF_ANY)) {
+				err = -errno;
+				np_err("write source range of service %s into %s: %s; %s", s->name,
+				       NP_MAP_SRC_RANGE, strerror(-err), tail);
+				u.n_src++;
+				goto undo;
+			}
+		}
+	}
+	for (size_t i = 0; i < cnt; i += nz) {
+		size_t c = cnt - i < nz ? cnt - i : nz;
+
+		for (size_t j = 0; j < c; j++)
+			zkeys[j] = v[i + j].id;
+		err = batch_put(m->stats, zkeys, zero, sizeof(__u32), (size_t)ncpu * sizeof(*zero),
+				c);
+		if (err) {
+			np_err("%s: reset %s: %s; %s", verb, NP_MAP_SVC_STATS, strerror(-err),
+			       tail);
+			goto undo;
+		}
+	}
+
+	/* 2. the tables: two per service, the first live */
+	for (size_t i = 0; i < cnt; i += room) {
+		size_t c = cnt - i < room ? cnt - i : room, made = 0;
+		__u16 count;
+
+		for (; made < c; made++) {
+			struct np_svc_spec *s = &v[i + made];
+
+			err = tables_new(m, s, &t, &fds[2 * made], &count);
+			if (err)
+				break;
+			u.slots[2 * (i + made)] = 2 * s->id;
+			u.slots[2 * (i + made) + 1] = 2 * s->id + 1;
+			svals[i + made].count = count;
+		}
+		if (!err) {
+			err = outer_put(m, &u.slots[2 * i], fds, (__u32)(2 * c));
+			if (err)
+				np_err("%s: put %zu Maglev tables into %s: %s; %s", verb, 2 * c,
+				       NP_MAP_MAGLEV, strerror(-err), tail);
+		}
+		u.n_slots = 2 * (i + made);
+		for (size_t j = 0; j < 2 * made; j++)
+			close(fds[j]);
+		if (err)
+			goto undo;
+	}
+
+	/* 3. the services: markers first (fragments of a first flow are refused) */
+	u.markers = true;
+	err = many_markers(m, v, cnt);
+	if (err) {
+		np_err("%s: write the VIP markers into %s: %s; %s", verb, NP_MAP_SVC,
+		       strerror(-err), tail);
+		goto undo;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		struct np_svc *sv = &svals[i];
+
+		svc_key(&v[i], &u.keys[i]);
+		sv->id = v[i].id;
+		sv->flags = svc_flags(&v[i]);
+		sv->affinity_s = v[i].affinity_s;
+		sv->type = v[i].type;
+		sv->algo = v[i].algo;
+	}
+	err = batch_put(m->svc, u.keys, svals, sizeof(*u.keys), sizeof(*svals), cnt);
+	u.n_keys = cnt;
+	if (err) {
+		np_err("%s: insert %zu services into %s: %s; %s", verb, cnt, NP_MAP_SVC,
+		       strerror(-err), tail);
+		goto undo;
+	}
+
+	/* 4. records: a service without one could not be listed or deleted */
+	sfd = open(dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
+	if (sfd < 0) {
+		err = -errno;
+		np_err("open %s: %s; %s", dir, strerror(-err), tail);
+		goto undo;
+	}
+	for (; u.n_rec < cnt; u.n_rec++) {
+		err = record_new_at(n, sfd, &v[u.n_rec]);
+		if (err) {
+			np_err("%s %s: write its record under %s: %s; %s", verb, v[u.n_rec].name,
+			       dir, strerror(-err), tail);
+			u.n_rec++;
+			goto undo;
+		}
+	}
+	err = 0;
+	goto out;
+undo:
+	many_undo(n, m, v, cnt, &u);
+	for (size_t i = 0; i < cnt; i++) {
+		for (size_t j = 0; j < v[i].n_be; j++)
+			v[i].be[j].id = 0;
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	tbl_buf_free(&t);
+	free(zero);
+	free(zkeys);
+	free(fds);
+	free(svals);
+	free(u.keys);
+	free(u.slots);
+	free(bvals);
+	free(u.be_ids);
+	return err;
+}
+
+int np_svc_add_many(struct np_node *n, struct np_svc_spec *v, size_t count)
+{
+	struct svc_maps m;
+	int err;
+
+	err = maps_open(n, &m);
+	if (err)
+		return err;
+	err = svc_insert_many(n, &m, v, count, false);
 	maps_close(&m);
 	return err;
 }
@@ -2078,12 +2953,32 @@ int np_svc_restore_all(struct np_node *n)
 	/* by recorded id: every service gets its id back */
 	if (got)
 		qsort(v, got, sizeof(*v), cmp_spec_id);
-	for (size_t i = 0; i < got; i++) {
+	/* the ones that no longer validate stay pending; the others in one go */
+	for (size_t i = 0, all = got, j = got = 0; i < all; i++) {
 		v[i].etp_given = v[i].etp_local;
-		if (svc_insert(n, &m, &v[i], true))
+		if (np_svc_check_spec(&v[i], m.msize, e, sizeof(e))) {
+			np_err("up: restore service %s: %s; not restored", v[i].name, e);
+			np_svc_spec_free(&v[i]);
 			continue;
-		record_remove_in(n, NP_SVC_PENDING_DIR, v[i].name);
-		restored++;
+		}
+		if (j != i) {
+			v[j] = v[i];
+			memset(&v[i], 0, sizeof(v[i]));
+		}
+		got = ++j;
+	}
+	if (got && !svc_insert_many(n, &m, v, got, true)) {
+		for (size_t i = 0; i < got; i++)
+			record_remove_in(n, NP_SVC_PENDING_DIR, v[i].name);
+		restored = (int)got;
+	} else {
+		/* one by one: each that can be restored is (np_svc_add's checks, logged) */
+		for (size_t i = 0; i < got; i++) {
+			if (svc_insert(n, &m, &v[i], true))
+				continue;
+			record_remove_in(n, NP_SVC_PENDING_DIR, v[i].name);
+			restored++;
+		}
 	}
 	if (svc_path(n, NP_SVC_PENDING_DIR, NULL, NULL, dir, sizeof(dir)) == 0)
 		rmdir(dir); /* only when every record was restored */
@@ -2204,6 +3099,7 @@ out:
 int np_svc_del(struct np_node *n, const char *name, struct np_svc_info *out)
 {
 	struct np_svc_spec s;
+	__u32 slots[2];
 	struct np_svc_key key;
 	struct svc_maps m;
 	int err;
@@ -2224,9 +3120,9 @@ int np_svc_del(struct np_node *n, const char *name, struct np_svc_info *out)
 		goto out;
 	}
 	marker_put(&m, &s);
-	if (bpf_map_delete_elem(m.maglev, &s.id) && errno != ENOENT)
-		np_warn("delete %s[%u] of service %s: %s", NP_MAP_MAGLEV, s.id, name,
-			strerror(errno));
+	slots[0] = 2 * s.id;
+	slots[1] = slots[0] + 1;
+	outer_del(&m, slots, 2);
 	for (size_t i = 0; i < s.n_src; i++) {
 		struct np_srcr_key k;
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Services (load balancing) of a node: the model, its validation, and its
- * writes into the pinned maps np_svc, np_maglev (one inner Maglev array per
- * service, replaced whole on every change), np_backends, np_src_range and
+ * writes into the pinned maps np_svc, np_maglev (two inner Maglev arrays per
+ * service, created with it: a change is written into the one not live and
+ * goes live by one np_svc update), np_backends, np_src_range and
  * np_svc_stats.
  *
  * What the maps do not hold (the name, the VIP as typed, the backends'
@@ -11,8 +12,9 @@
  * every backend has a symlink `b<id>` whose target is its JSON text.
  *
  * A change is validated whole before the first write and becomes visible
- * through one reference: new backend entries first, then a new Maglev table
- * swapped into np_maglev[id], then np_svc; entries that leave go last.
+ * through one reference: new backend entries first, then the new Maglev
+ * table into the service's spare table, then np_svc (flipping
+ * NP_SVC_F_TABLE1); entries that leave go last.
  *
  * Every function acts in the calling thread's current netns, which must be
  * the node's (np_node_open() enters it).
@@ -144,7 +146,8 @@ int np_svc_node_init(struct np_node *n);
  * `up`, after the endpoints are re-adopted: re-create every recorded
  * service (`down` keeps the records, not the maps) with its recorded ids,
  * backends, weights and states; local flags from the endpoints present,
- * Maglev tables from scratch; conntrack and affinity state start empty.
+ * Maglev tables from scratch, all services in one go as np_svc_add_many()
+ * does (one by one if that fails); conntrack and affinity state start empty.
  * A record that does not validate any more (e.g. more backends than a
  * smaller `up --maglev-size`) or cannot be read is logged and stays in
  * <pin_dir>/svc-pending for the next `up` (np_svc_count(n, true)); the
@@ -185,6 +188,14 @@ int np_svc_record_parse_backend(struct json_object *o, struct np_svc_backend *b,
  * -ENOSPC no free id) change nothing and are logged.
  */
 int np_svc_add(struct np_node *n, struct np_svc_spec *s);
+/*
+ * Add count services at once (an agent programming a node): all of v is
+ * checked first (each spec, no name or VIP twice, none taken), and one
+ * rejection changes nothing. Backends, counters and np_svc go in as batches,
+ * the Maglev tables into np_maglev with one batch update (one RCU wait per
+ * batch, not per service). Ids are written into v. 0 or -errno (logged).
+ */
+int np_svc_add_many(struct np_node *n, struct np_svc_spec *v, size_t count);
 int np_svc_del(struct np_node *n, const char *name, struct np_svc_info *out);
 int np_svc_get(struct np_node *n, const char *name, struct np_svc_info *out);
 /* All services by id; *out malloc'ed; free each with np_svc_info_free. */

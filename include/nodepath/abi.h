@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h> /* struct bpf_spin_lock */
 
-#define NP_ABI_VERSION 4
+#define NP_ABI_VERSION 5
 
 #ifndef __cplusplus
 #define NP_STATIC_ASSERT(c, m) _Static_assert(c, m)
@@ -40,7 +40,7 @@
 #define NP_MAP_EP_STATS "np_ep_stats"	/* per-CPU array by endpoint id: np_ep_stats */
 #define NP_MAP_NODE_ADDR "np_node_addr" /* hash: np_ep_key -> __u32: the node's own addresses */
 #define NP_MAP_SVC "np_svc"		/* hash: np_svc_key -> np_svc */
-#define NP_MAP_MAGLEV "np_maglev" /* array of maps by service id: inner array[M] of backend ids */
+#define NP_MAP_MAGLEV "np_maglev" /* array of maps: [2 * svc id + 0/1]: array[M] of backend ids */
 #define NP_MAP_BACKENDS "np_backends"	/* hash: __u32 backend id -> np_backend */
 #define NP_MAP_CT "np_ct"		/* LRU hash: np_ct_key -> np_ct_entry (shared XDP/tc) */
 #define NP_MAP_AFFINITY "np_affinity"	/* LRU hash: np_aff_key -> np_aff_val */
@@ -64,9 +64,14 @@
 /* Endpoints per node; ids 1..NP_EP_MAX-1 (0 is "none"). */
 #define NP_EP_MAX 4096
 
-/* Services: ids 1..NP_SVC_MAX-1; backends: ids 1..NP_BACKEND_MAX-1. */
-#define NP_SVC_MAX 4096
-#define NP_BACKEND_MAX 65536
+/*
+ * Services: ids 1..NP_SVC_MAX-1; backends: ids 1..NP_BACKEND_MAX-1. Service id
+ * i owns the two Maglev tables np_maglev[2 * i] and np_maglev[2 * i + 1]
+ * (NP_MAGLEV_SLOT); np_svc.flags NP_SVC_F_TABLE1 says which one is live.
+ */
+#define NP_SVC_MAX 16384
+#define NP_BACKEND_MAX 262144
+#define NP_MAGLEV_SLOT(id, flags) (2 * (id) + ((NP_SVC_F_TABLE1 & (flags)) ? 1 : 0))
 /* Maglev table size M per service (a prime); `up --maglev-size` sets it. */
 #define NP_MAGLEV_DEFAULT 16381
 #define NP_MAGLEV_MAX 131071
@@ -399,6 +404,8 @@ enum np_lb_algo {
 #define NP_SVC_F_SRC_RANGE (1U << 3)	/* only sources in np_src_range may use it */
 #define NP_SVC_F_ICMP_UNREACH (1U << 4) /* no backend: answer ICMP unreachable, not drop */
 #define NP_SVC_F_AFXDP (1U << 5)	/* steered into the AF_XDP pool (issue 5) */
+/* the live Maglev table is np_maglev[2 * id + 1] (else [2 * id]); flipped per change */
+#define NP_SVC_F_TABLE1 (1U << 31)
 
 struct np_svc {
 	__u32 id;	  /* index of np_maglev / np_svc_stats; never 0 */

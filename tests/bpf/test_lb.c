@@ -223,10 +223,10 @@ static int set_backend_state(__u32 id, __u8 state)
 	return bpf_map_update_elem(env.be_fd, &id, &be, BPF_ANY) ? -errno : 0;
 }
 
-/* A Maglev table of NP_MAGLEV_DEFAULT slots cycling through ids[]. */
-static int put_table(__u32 svc_id, const __u32 *ids, int n)
+/* A Maglev table of NP_MAGLEV_DEFAULT slots cycling through ids[] at np_maglev[slot]. */
+static int put_table(__u32 slot_of, const __u32 *ids, int n)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__u32 slot, v;
 	int fd, err = 0;
 
@@ -241,9 +241,9 @@ static int put_table(__u32 svc_id, const __u32 *ids, int n)
 			goto out;
 		}
 	}
-	if (bpf_map_update_elem(env.maglev_fd, &svc_id, &fd, BPF_ANY)) {
+	if (bpf_map_update_elem(env.maglev_fd, &slot_of, &fd, BPF_ANY)) {
 		err = -errno;
-		print_error("put the table of service %u: %s\n", svc_id, strerror(errno));
+		print_error("put the table np_maglev[%u]: %s\n", slot_of, strerror(errno));
 	}
 out:
 	close(fd); /* the outer map holds its reference */
@@ -270,7 +270,7 @@ static int put_svc(const char *vip, __u8 proto, uint16_t port, __u8 scope, __u32
 	s.affinity_s = aff_s;
 	s.count = (__u16)n;
 	s.algo = algo;
-	err = put_table(id, ids, n);
+	err = put_table(NP_MAGLEV_SLOT(id, flags), ids, n);
 	if (err)
 		return err;
 	if (bpf_map_update_elem(env.svc_fd, &k, &s, BPF_ANY))
@@ -1347,6 +1347,59 @@ static void terminating(void **state)
 		assert_int_equal(stat_of(hook_of(r), NP_DROP_NO_BACKEND), n0 + 1);
 		assert_int_equal(set_backend_state(BE_TERM, NP_BE_ACTIVE), 0);
 	});
+}
+
+/* np_svc's flags of VIP_LOCAL/tcp: table selects which of its two tables is live. */
+static int set_local_table(__u32 table)
+{
+	struct np_svc_key k;
+	struct np_svc sv;
+
+	memset(&k, 0, sizeof(k));
+	k.family = NP_AF_INET;
+	k.proto = P_TCP;
+	k.port = htons(80);
+	k.scope = NP_SVC_SCOPE_VIP;
+	addr_bytes(VIP_LOCAL, k.addr);
+	if (bpf_map_lookup_elem(env.svc_fd, &k, &sv))
+		return -errno;
+	sv.flags = (sv.flags & ~NP_SVC_F_TABLE1) | (table ? NP_SVC_F_TABLE1 : 0);
+	return bpf_map_update_elem(env.svc_fd, &k, &sv, BPF_EXIST) ? -errno : 0;
+}
+
+/*
+ * Double-buffered Maglev tables: np_maglev[2 * id] and [2 * id + 1]; the
+ * np_svc flag NP_SVC_F_TABLE1 alone decides which one new flows use, and
+ * flipping it back makes the other one live again (it was kept, untouched).
+ */
+static void maglev_table_flip(void **state)
+{
+	static const __u32 idle[] = { BE_IDLE };
+
+	(void)state;
+	REQUIRE_ENV();
+	assert_int_equal(put_table(2 * SVC_LOCAL + 1, idle, 1), 0);
+	BOTH({
+		struct spec a = c_local, b = c_local, c = c_local;
+		struct np_ct_entry e;
+		struct out o;
+
+		run_up(r, &a, &o);
+		assert_int_equal(ct_get(&a, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.backend_id, BE_POD1);
+		assert_int_equal(set_local_table(1), 0);
+		b.sport = 40100;
+		run_up(r, &b, &o);
+		assert_int_equal(o.ret, v_local[r]);
+		assert_int_equal(ct_get(&b, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.backend_id, BE_IDLE);
+		assert_int_equal(set_local_table(0), 0);
+		c.sport = 40101;
+		run_up(r, &c, &o);
+		assert_int_equal(ct_get(&c, NP_CT_DIR_FWD, &e), 0);
+		assert_int_equal(e.backend_id, BE_POD1);
+	});
+	assert_int_equal(put_table(2 * SVC_LOCAL + 1, NULL, 0), 0);
 }
 
 static void quarantined(void **state)
@@ -2647,6 +2700,7 @@ int main(void)
 		cmocka_unit_test(src_range_refused),
 		cmocka_unit_test(no_backend),
 		cmocka_unit_test(terminating),
+		cmocka_unit_test(maglev_table_flip),
 		cmocka_unit_test(quarantined),
 		cmocka_unit_test(affinity),
 		cmocka_unit_test(random_table_only),

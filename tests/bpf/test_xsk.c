@@ -131,7 +131,7 @@ static void addr4(const char *a, uint8_t *out)
 
 static int put_svc(const char *vip, uint16_t port, __u32 id, __u32 flags, __u32 be)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	struct np_svc_key k;
 	struct np_svc s;
 	__u32 slot, v = be;
@@ -143,7 +143,8 @@ static int put_svc(const char *vip, uint16_t port, __u32 id, __u32 flags, __u32 
 	for (slot = 0; !err && slot < NP_MAGLEV_DEFAULT; slot++)
 		if (bpf_map_update_elem(fd, &slot, &v, BPF_ANY))
 			err = -errno;
-	if (!err && bpf_map_update_elem(env.maglev, &id, &fd, BPF_ANY))
+	slot = NP_MAGLEV_SLOT(id, flags); /* the live one of the service's two tables */
+	if (!err && bpf_map_update_elem(env.maglev, &slot, &fd, BPF_ANY))
 		err = -errno;
 	close(fd);
 	if (err)

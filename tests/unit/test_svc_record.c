@@ -74,7 +74,7 @@ static void test_meta_roundtrip(void **state)
 		  "random",
 		  "dsr",
 		  { "fd00:18::/64", NULL },
-		  4095,
+		  16383,
 		  86400,
 		  true,
 		  true },
@@ -219,10 +219,10 @@ static void test_bad_meta(void **state)
 		  "\"id\" is missing" },
 		{ "{\"id\":0,\"vip\":\"198.18.100.10:80/tcp\",\"type\":\"clusterip\","
 		  "\"algo\":\"maglev\"}",
-		  "\"id\": 0 is outside 1..4095" },
-		{ "{\"id\":4096,\"vip\":\"198.18.100.10:80/tcp\",\"type\":\"clusterip\","
+		  "\"id\": 0 is outside 1..16383" },
+		{ "{\"id\":16384,\"vip\":\"198.18.100.10:80/tcp\",\"type\":\"clusterip\","
 		  "\"algo\":\"maglev\"}",
-		  "\"id\": 4096 is outside" },
+		  "\"id\": 16384 is outside" },
 		{ "{\"id\":\"1\",\"vip\":\"198.18.100.10:80/tcp\",\"type\":\"clusterip\","
 		  "\"algo\":\"maglev\"}",
 		  "\"id\" is not an integer" },

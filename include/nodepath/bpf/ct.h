@@ -68,6 +68,24 @@ static __always_inline int np_tcp_is_syn(__u8 flags)
 	return (flags & (NP_TCP_SYN | NP_TCP_ACK)) == NP_TCP_SYN;
 }
 
+/*
+ * A client's packet that hits its FWD entry keeps the flow's REV entry in
+ * step (np_ct_pair() in lb.h: refresh it, carry the TCP state over, write it
+ * again if the LRU evicted it). That is one more lookup in a conntrack of
+ * possibly millions of entries, so it is done only when due: when the
+ * packet changed the TCP state, or when it is the flow's first packet in a
+ * period of 2^NP_CT_PAIR_SHIFT ns (about 1.07 s; seen: the entry's last_ns
+ * before this packet). REV's last_ns then trails FWD's by at most one
+ * period: a flow's directions expire within a period of each other, and an
+ * evicted REV is back within a period while the client sends.
+ */
+#define NP_CT_PAIR_SHIFT 30
+
+static __always_inline __u32 np_ct_pair_due(__u64 seen, __u64 now, int state_changed)
+{
+	return state_changed || (seen >> NP_CT_PAIR_SHIFT) != (now >> NP_CT_PAIR_SHIFT);
+}
+
 /* The key of the packet's own tuple, in direction dir. */
 static __always_inline void np_ct_key_pkt(struct np_ct_key *k, const struct np_pkt *pkt, __u8 dir)
 {

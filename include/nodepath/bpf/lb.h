@@ -5,6 +5,8 @@
  *
  *  1. reverse NAT: a packet whose own tuple is a CT REV key is a reply of a
  *     backend: source := the VIP (and with SNAT, destination := the client);
+ *     at the uplink looked up only for a destination that such a key can
+ *     have (np_lb_rev_possible(): the SNAT address and port range, a pod);
  *  2. service lookup on (family, proto, daddr, dport): a VIP, or NodePort
  *     when daddr is one of the node's addresses;
  *  3. source ranges, CT FWD (an existing flow keeps its backend while that
@@ -157,6 +159,64 @@ static __always_inline int np_lb_is_node_addr(const struct np_pkt *pkt)
 	return bpf_map_lookup_elem(&np_node_addr, &k) != (void *)0;
 }
 
+/* Is the address a (4 words: IPv6) in the network net/len? len 0: no network. */
+static __always_inline int np_lb_in_net(const void *a, const __u8 *net, __u32 len, int words)
+{
+	const __u32 *x = a, *n = (const void *)net;
+	__u32 mask;
+	int i;
+
+	if (!len)
+		return 0;
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		if (i == words)
+			break;
+		mask = len >= 32 ? ~0U : len ? bpf_htonl(~0U << (32 - len)) : 0;
+		if ((x[i] ^ n[i]) & mask)
+			return 0;
+		len = len > 32 ? len - 32 : 0;
+	}
+	return 1;
+}
+
+/*
+ * At the uplink, could the packet be a backend's reply that a CT REV entry
+ * translates? The REV entries an uplink ever uses are keyed by a destination
+ * that is this node's SNAT address with a port of the SNAT range (the reply
+ * of a remote backend to a flow the uplink SNATed), or a local pod (a pod's
+ * egress DNATed its flow to a remote backend without SNAT; endpoints lie in
+ * the node's pod ranges, endpoint.c). A local backend's reply to a client
+ * leaves through the pod's egress program, never the uplink. Anything else
+ * (a VIP, NodePort, any other destination) skips the CT REV lookup, which
+ * on a conntrack of millions of flows costs cache and TLB misses.
+ *
+ * A global function: its branches would otherwise multiply the states the
+ * verifier walks through the rest of np_lb() (+139k instructions for XDP).
+ */
+__noinline int np_lb_rev_possible(const struct np_pkt *pkt)
+{
+	struct np_node_cfg *node;
+	__u16 dport;
+
+	if (!pkt)
+		return 0;
+	node = np_lb_node();
+	if (!node)
+		return 1;
+	dport = bpf_ntohs(pkt->dport);
+	if (pkt->family == NP_AF_INET) {
+		if (dport >= NP_SNAT_PORT_MIN && dport <= NP_SNAT_PORT_MAX &&
+		    pkt->daddr.v4 == *(const __be32 *)node->node_addr4)
+			return 1;
+		return np_lb_in_net(&pkt->daddr.v4, node->pod_net4, node->pod_len4, 1);
+	}
+	if (dport >= NP_SNAT_PORT_MIN && dport <= NP_SNAT_PORT_MAX &&
+	    np_lb_in_net(pkt->daddr.v6, node->node_addr6, 128, 4))
+		return 1;
+	return np_lb_in_net(pkt->daddr.v6, node->pod_net6, node->pod_len6, 4);
+}
+
 /* What a flow is sent to: filled from a CT hit or a new selection. */
 struct np_lb_target {
 	__u8 be_addr[16];
@@ -248,9 +308,12 @@ static __always_inline void np_ct_peer(struct np_lb_scratch *s)
  * state over (FIN and RST end both directions), or write it again when the
  * LRU evicted it or it timed out. Both directions then expire together and
  * a live flow always has both: a FWD hit without its REV would send the
- * backend's answers out untranslated. Looking the other entry up on every
- * hit also keeps it recent in the LRU while the flow is used. A live entry
- * of another flow under that key (a later flow got the tuple) is left alone.
+ * backend's answers out untranslated. Looking the other entry up also keeps
+ * it recent in the LRU while the flow is used. A REV hit (a reply) always
+ * does this; a FWD hit (the client's packet, the common case) only when
+ * np_ct_pair_due() (ct.h): on a state change and once a period of about a
+ * second. A live entry of another flow under that key (a later flow got the
+ * tuple) is left alone.
  *
  * np_lb_revnat() and np_lb_service() mark a hit (s->pair) and np_lb() calls
  * this once they returned: from the program's frame, not theirs, so that
@@ -338,11 +401,16 @@ static __always_inline struct np_svc *np_lb_svc_lookup(const struct np_pkt *pkt,
 	s = bpf_map_lookup_elem(&np_svc, &k);
 	if (s || !port)
 		return s;
-	if (!np_lb_is_node_addr(pkt))
-		return (void *)0;
+	/*
+	 * NodePort, at one of the node's own addresses. The port first: most
+	 * packets to the node are for no NodePort and then take one lookup.
+	 */
 	__builtin_memset(k.addr, 0, sizeof(k.addr));
 	k.scope = NP_SVC_SCOPE_NODEPORT;
-	return bpf_map_lookup_elem(&np_svc, &k);
+	s = bpf_map_lookup_elem(&np_svc, &k);
+	if (!s || !np_lb_is_node_addr(pkt))
+		return (void *)0;
+	return s;
 }
 
 static __always_inline int np_lb_src_ok(const struct np_pkt *pkt, __u32 svc_id)
@@ -359,13 +427,14 @@ static __always_inline int np_lb_src_ok(const struct np_pkt *pkt, __u32 svc_id)
 /* ---- step 3: choosing a backend -------------------------------------------- */
 
 /* A backend id from the service's table: Maglev slot or a random one. */
-static __always_inline __u32 np_lb_select(const struct np_pkt *pkt, __u32 svc_id, __u8 algo,
-					  __u32 m)
+static __always_inline __u32 np_lb_select(const struct np_pkt *pkt, __u32 svc_id, __u32 svc_flags,
+					  __u8 algo, __u32 m)
 {
-	__u32 slot, *id;
+	__u32 slot, *id, tid = NP_MAGLEV_SLOT(svc_id, svc_flags);
 	void *table;
 
-	table = bpf_map_lookup_elem(&np_maglev, &svc_id);
+	/* the live one of the service's two tables (NP_SVC_F_TABLE1) */
+	table = bpf_map_lookup_elem(&np_maglev, &tid);
 	if (!table || !m)
 		return 0;
 	if (algo == NP_ALGO_RANDOM)
@@ -503,8 +572,9 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 	struct np_backend *be;
 	struct np_ct_entry *e;
 	struct np_svc *svc;
-	__u8 algo, tflags;
+	__u8 algo, tflags, st0;
 	__u16 count;
+	__u64 seen;
 
 	if ((pkt->flags & NP_PKT_F_FRAG) && !(pkt->flags & (NP_PKT_F_L4 | NP_PKT_F_FRAG_PORTS))) {
 		/* A non-first fragment of no known datagram: to a VIP at all? */
@@ -541,6 +611,8 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 		s->t.be_id = e->backend_id;
 		be = bpf_map_lookup_elem(&np_backends, &s->t.be_id);
 		if (be && (be->state == NP_BE_ACTIVE || be->state == NP_BE_TERMINATING)) {
+			seen = e->last_ns;
+			st0 = e->state;
 			np_ct_track(e, pkt->l4_proto, tflags, 0, now);
 			__builtin_memcpy(&s->e, e, sizeof(s->e));
 			s->t.flags = s->e.flags;
@@ -548,8 +620,12 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 			s->t.snat_port = s->e.nat2_port;
 			__builtin_memcpy(s->t.be_addr, s->e.nat_addr, 16);
 			__builtin_memcpy(s->t.snat_addr, s->e.nat2_addr, 16);
-			/* The REV entry: there, refreshed, same state. */
-			s->pair = 1;
+			/*
+			 * The REV entry: there, refreshed, same state. Looked
+			 * at when the state changed or the first time in a
+			 * pair period (np_ct_pair_due()), not on every packet.
+			 */
+			s->pair = np_ct_pair_due(seen, now, st0 != s->e.state);
 			np_count(ctx, NP_STAT_LB_CT_HIT);
 			goto rewrite;
 		}
@@ -566,7 +642,7 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 	if (svc_flags & NP_SVC_F_AFFINITY)
 		s->t.be_id = np_lb_affinity_get(pkt, svc_id, aff_s, now);
 	if (!s->t.be_id)
-		s->t.be_id = np_lb_select(pkt, svc_id, algo, m);
+		s->t.be_id = np_lb_select(pkt, svc_id, svc_flags, algo, m);
 	be = bpf_map_lookup_elem(&np_backends, &s->t.be_id);
 	/* User space keeps only active backends in the table; make sure. */
 	if (!be || be->state != NP_BE_ACTIVE || be->family != pkt->family)
@@ -631,7 +707,9 @@ static __always_inline __u32 np_lb(struct np_ctx *ctx, struct np_pkt *pkt, int s
 	/* Fragments: a later one takes its first one's ports (frag.h). */
 	first = np_frag_begin(pkt, now);
 	r = NP_LB_NONE;
-	if (pkt->flags & (NP_PKT_F_L4 | NP_PKT_F_FRAG_PORTS))
+	/* At the uplink only replies to the SNAT address or a pod can be. */
+	if ((pkt->flags & (NP_PKT_F_L4 | NP_PKT_F_FRAG_PORTS)) &&
+	    (!snat_remote || np_lb_rev_possible(pkt)))
 		r = np_lb_revnat(ctx, pkt, now);
 	if (r == NP_LB_NONE)
 		r = np_lb_service(ctx, pkt, snat_remote, now);

@@ -124,15 +124,19 @@ struct {
 } np_svc SEC(".maps");
 
 /*
- * Service id -> its Maglev table: an array of maglev_size backend ids. User
- * space builds a new inner map for every change and swaps it in with one
- * update of the outer slot. The template has BPF_F_INNER_MAP, so inner
- * maps of any size fit (their creator must pass that flag too).
+ * Service id -> its two Maglev tables (arrays of maglev_size backend ids) at
+ * NP_MAGLEV_SLOT(id, flags): [2 * id] and [2 * id + 1], created with the
+ * service. User space writes a change into the one not live and flips
+ * NP_SVC_F_TABLE1 with one np_svc update. The template has BPF_F_INNER_MAP,
+ * so inner maps of any size fit (their creator must pass that flag too).
  */
 struct np_maglev_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	/* any size: `up --maglev-size` (libbpf cannot resize an inner template) */
-	__uint(map_flags, BPF_F_INNER_MAP);
+	/*
+	 * any size: `up --maglev-size` (libbpf cannot resize an inner template);
+	 * mmapable: user space writes a table with stores, not a syscall per slot
+	 */
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, NP_MAGLEV_DEFAULT);
 	__type(key, __u32);
 	__type(value, __u32);
@@ -140,7 +144,7 @@ struct np_maglev_inner {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, NP_SVC_MAX);
+	__uint(max_entries, 2 * NP_SVC_MAX);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct np_maglev_inner);
