@@ -149,6 +149,18 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Free the socket's ring structs (fill and completion only when its own). */
+static void xsk_sock_free_rings(struct np_xsk_sock *s)
+{
+	if (s->own_rings) {
+		free(s->comp);
+		free(s->fill);
+	}
+	free(s->tx);
+	free(s->rx);
+	s->rx = s->tx = s->fill = s->comp = NULL;
+}
+
 int np_xsk_sock_open(struct np_xsk_sock *s, struct np_xsk_umem *u, __u32 ifindex, __u32 queue,
 		     bool rx, bool tx, bool first, bool zerocopy)
 {
@@ -209,13 +221,7 @@ nomem:
 	err = -ENOMEM;
 err_free:
 	s->xsk = NULL;
-	if (s->own_rings) {
-		free(s->comp);
-		free(s->fill);
-	}
-	free(s->tx);
-	free(s->rx);
-	s->rx = s->tx = s->fill = s->comp = NULL;
+	xsk_sock_free_rings(s);
 	return err;
 }
 
@@ -225,13 +231,7 @@ void np_xsk_sock_close(struct np_xsk_sock *s)
 		xsk_socket__delete(s->xsk);
 	s->xsk = NULL;
 	s->fd = -1;
-	if (s->own_rings) {
-		free(s->comp);
-		free(s->fill);
-	}
-	free(s->tx);
-	free(s->rx);
-	s->rx = s->tx = s->fill = s->comp = NULL;
+	xsk_sock_free_rings(s);
 	s->own_rings = false;
 }
 

@@ -198,6 +198,21 @@ bench_stats() {
 
 # ---- packets ----------------------------------------------------------------
 
+# bench_kp_jumps: the rules of a kube-proxy-like nat table (iptables-restore lines) that
+# every ruleset has: the jumps into KUBE-SERVICES and KUBE-POSTROUTING and the 0x4000
+# masquerade mark (set, and skipped or cleared in KUBE-POSTROUTING); the MASQUERADE rule
+# itself is the caller's.
+bench_kp_jumps() {
+	cat <<'KP'
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
+KP
+}
+
 bench_json() { "$NP_PY" -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
 
 bench_mac() { ip -n "$1" -br link show "$2" | awk '{print $3}'; }

@@ -63,10 +63,20 @@ bnet_np_up() {
 	bench_node_up "$node" --xdp-mode "$mode" --pod-cidr "198.19.$n.0/24,fd00:19:$n::/64"
 }
 
+# bnet_svc_lb NODE NAME VIP BACKEND: `service add NAME --vip VIP --type loadbalancer
+# --backend BACKEND` on NODE (VIP and BACKEND as the CLI takes them); dies on failure.
+bnet_svc_lb() {
+	local out
+	out=$("$NP_BIN" --node "$1" service add "$2" --vip "$3" --type loadbalancer \
+		--backend "$4" 2>&1) || bench_die "service add $2: $out"
+}
+
+# bnet_np_down NODE: nodepath down, forgetting the node's services (`down` alone keeps their
+# records and the next `up` would restore them; each variant sets up its own).
 bnet_np_down() {
 	local out
 	[ -d "/sys/fs/bpf/nodepath/$1" ] || return 0
-	out=$("$NP_BIN" --node "$1" down 2>&1) || {
+	out=$("$NP_BIN" --node "$1" down --purge 2>&1) || {
 		bench_log "down on $1: $out"
 		return 1
 	}
@@ -96,7 +106,8 @@ bnet_stat() {
 # 198.18.128.0/17, endpoints in 198.19.200.0/24, never used) come first in KUBE-SERVICES, the
 # real service last: its first packet walks the whole list, as kube-proxy's does.
 bnet_kp_rules() {
-	awk -v n="$1" -v vip="$2" -v port="$3" -v bip="$4" -v bport="$5" -v proto="$6" 'BEGIN {
+	awk -v n="$1" -v vip="$2" -v port="$3" -v bip="$4" -v bport="$5" -v proto="$6" \
+		-v kp_jumps="$(bench_kp_jumps)" 'BEGIN {
 		print "*nat"
 		print ":PREROUTING ACCEPT [0:0]"
 		print ":INPUT ACCEPT [0:0]"
@@ -108,12 +119,7 @@ bnet_kp_rules() {
 		print ":KUBE-MARK-MASQ - [0:0]"
 		for (i = 1; i <= n; i++)
 			printf ":KUBE-SVC-%08X - [0:0]\n:KUBE-SEP-%08X - [0:0]\n", i, i
-		print "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"
-		print "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"
-		print "-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING"
-		print "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000"
-		print "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN"
-		print "-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0"
+		print kp_jumps
 		print "-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully"
 		for (i = 1; i <= n; i++) {
 			if (i < n) {

@@ -45,6 +45,23 @@ static int wait_fd(int fd, short ev, long long deadline)
 	}
 }
 
+/*
+ * After a send() or recv() on the non-blocking fd that returned n: 0 when
+ * it moved n bytes, 1 to try again (EAGAIN, and fd became ready for ev
+ * before the deadline), else -errno.
+ */
+static int io_again(int fd, ssize_t n, short ev, long long deadline)
+{
+	int ret;
+
+	if (n >= 0)
+		return 0;
+	if (errno != EAGAIN)
+		return -errno;
+	ret = wait_fd(fd, ev, deadline);
+	return ret ? ret : 1;
+}
+
 /* np_agent_request(); quiet: log nothing (the caller reports the failure). */
 static int request(const char *node, const char *req, int timeout_ms, char **answer, bool quiet)
 {
@@ -74,16 +91,11 @@ static int request(const char *node, const char *req, int timeout_ms, char **ans
 		size_t left = sent < rlen ? rlen - sent : 1;
 
 		n = send(fd, p, left, MSG_NOSIGNAL);
-		if (n < 0 && errno == EAGAIN) {
-			ret = wait_fd(fd, POLLOUT, deadline);
-			if (ret)
-				goto out_err;
-			continue;
-		}
-		if (n < 0) {
-			ret = -errno;
+		ret = io_again(fd, n, POLLOUT, deadline);
+		if (ret < 0)
 			goto out_err;
-		}
+		if (ret)
+			continue;
 		sent += (size_t)n;
 	}
 	buf = malloc(cap);
@@ -108,16 +120,11 @@ static int request(const char *node, const char *req, int timeout_ms, char **ans
 			cap *= 2;
 		}
 		n = recv(fd, buf + len, cap - len - 1, 0);
-		if (n < 0 && errno == EAGAIN) {
-			ret = wait_fd(fd, POLLIN, deadline);
-			if (ret)
-				goto out_err;
-			continue;
-		}
-		if (n < 0) {
-			ret = -errno;
+		ret = io_again(fd, n, POLLIN, deadline);
+		if (ret < 0)
 			goto out_err;
-		}
+		if (ret)
+			continue;
 		if (n == 0) {
 			ret = -ECONNRESET;
 			goto out_err;

@@ -34,7 +34,7 @@ bench_on_exit "bench_node_down $NODE"
 
 # ruleset COUNT: a kube-proxy-like iptables-restore input (nat table) of COUNT services.
 ruleset() {
-	awk -v n="$1" 'BEGIN {
+	awk -v n="$1" -v kp_jumps="$(bench_kp_jumps)" 'BEGIN {
 		print "*nat"
 		print ":KUBE-SERVICES - [0:0]"
 		print ":KUBE-MARK-MASQ - [0:0]"
@@ -44,12 +44,7 @@ ruleset() {
 			for (j = 0; j < 10; j++)
 				printf ":KUBE-SEP-%06d%02d - [0:0]\n", i, j
 		}
-		print "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"
-		print "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"
-		print "-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING"
-		print "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000"
-		print "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN"
-		print "-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0"
+		print kp_jumps
 		print "-A KUBE-POSTROUTING -j MASQUERADE"
 		for (i = 0; i < n; i++) {
 			b = i % 250 + 1

@@ -43,11 +43,8 @@ done
 
 UP=1 # the lab brought nodepath up
 svc_add() {
-	local out
-	out=$("$NP_BIN" --node "$NODE" service add web --vip "$VIP:$PORT/udp" --type loadbalancer \
-		--backend "$BIP:$BPORT" 2>&1) || bench_die "service add: $out"
-	out=$("$NP_BIN" --node "$NODE" service add web6 --vip "[$VIP6]:$PORT/udp" \
-		--type loadbalancer --backend "[$BIP6]:$BPORT" 2>&1) || bench_die "service add web6: $out"
+	bnet_svc_lb "$NODE" web "$VIP:$PORT/udp" "$BIP:$BPORT"
+	bnet_svc_lb "$NODE" web6 "[$VIP6]:$PORT/udp" "[$BIP6]:$BPORT"
 }
 svc_add
 

@@ -36,11 +36,7 @@ RULES=$(mktemp /tmp/bench-newflows.XXXXXX)
 bench_on_exit "rm -f $RULES"
 bnet_kp_rules 1000 "$VIP" "$PORT" "$BIP" "$BPORT" udp >"$RULES"
 
-svc_add() {
-	local out
-	out=$("$NP_BIN" --node "$NODE" service add web --vip "$VIP:$PORT/udp" --type loadbalancer \
-		--backend "$BIP:$BPORT" 2>&1) || bench_die "service add: $out"
-}
+svc_add() { bnet_svc_lb "$NODE" web "$VIP:$PORT/udp" "$BIP:$BPORT"; }
 svc_add
 UP=1
 BLOCK=10

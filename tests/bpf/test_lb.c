@@ -186,15 +186,6 @@ static int netns_setup(void)
 
 /* ---- seeding ------------------------------------------------------------------ */
 
-static void addr_bytes(const char *a, uint8_t *out)
-{
-	memset(out, 0, 16);
-	if (strchr(a, ':'))
-		inet_pton(AF_INET6, a, out);
-	else
-		inet_pton(AF_INET, a, out);
-}
-
 static int family_of(const char *a)
 {
 	return strchr(a, ':') ? NP_AF_INET6 : NP_AF_INET;
@@ -209,7 +200,7 @@ static int put_backend(__u32 id, const char *addr, uint16_t port, __u8 state, in
 	be.state = state;
 	be.port = htons(port);
 	be.flags = local ? NP_BE_F_LOCAL : 0;
-	addr_bytes(addr, be.addr);
+	np_bpftest_addr(addr, be.addr);
 	return bpf_map_update_elem(env.be_fd, &id, &be, BPF_ANY) ? -errno : 0;
 }
 
@@ -223,33 +214,6 @@ static int set_backend_state(__u32 id, __u8 state)
 	return bpf_map_update_elem(env.be_fd, &id, &be, BPF_ANY) ? -errno : 0;
 }
 
-/* A Maglev table of NP_MAGLEV_DEFAULT slots cycling through ids[] at np_maglev[slot]. */
-static int put_table(__u32 slot_of, const __u32 *ids, int n)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	__u32 slot, v;
-	int fd, err = 0;
-
-	/* The template has BPF_F_INNER_MAP (any size); inner maps must match it. */
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "np_mg_test", 4, 4, NP_MAGLEV_DEFAULT, &mopts);
-	if (fd < 0)
-		return -errno;
-	for (slot = 0; n && slot < NP_MAGLEV_DEFAULT; slot++) {
-		v = ids[slot % (__u32)n];
-		if (bpf_map_update_elem(fd, &slot, &v, BPF_ANY)) {
-			err = -errno;
-			goto out;
-		}
-	}
-	if (bpf_map_update_elem(env.maglev_fd, &slot_of, &fd, BPF_ANY)) {
-		err = -errno;
-		print_error("put the table np_maglev[%u]: %s\n", slot_of, strerror(errno));
-	}
-out:
-	close(fd); /* the outer map holds its reference */
-	return err;
-}
-
 static int put_svc(const char *vip, __u8 proto, uint16_t port, __u8 scope, __u32 id, __u32 flags,
 		   __u8 algo, __u32 aff_s, const __u32 *ids, int n)
 {
@@ -257,20 +221,14 @@ static int put_svc(const char *vip, __u8 proto, uint16_t port, __u8 scope, __u32
 	struct np_svc s;
 	int err;
 
-	memset(&k, 0, sizeof(k));
-	k.family = (__u8)family_of(vip);
-	k.proto = proto;
-	k.port = htons(port);
-	k.scope = scope;
-	if (scope == NP_SVC_SCOPE_VIP)
-		addr_bytes(vip, k.addr);
+	np_bpftest_svc_key(&k, vip, proto, port, scope);
 	memset(&s, 0, sizeof(s));
 	s.id = id;
 	s.flags = flags;
 	s.affinity_s = aff_s;
 	s.count = (__u16)n;
 	s.algo = algo;
-	err = put_table(NP_MAGLEV_SLOT(id, flags), ids, n);
+	err = np_bpftest_maglev_table(env.maglev_fd, NP_MAGLEV_SLOT(id, flags), ids, n);
 	if (err)
 		return err;
 	if (bpf_map_update_elem(env.svc_fd, &k, &s, BPF_ANY))
@@ -302,12 +260,12 @@ static int put_endpoint(__u32 id, int ifindex, const char *ip4, const char *ip6,
 	memcpy(ep.host_mac, host_mac, 6);
 	memset(&key, 0, sizeof(key));
 	key.family = NP_AF_INET;
-	addr_bytes(ip4, key.addr);
+	np_bpftest_addr(ip4, key.addr);
 	if (bpf_map_update_elem(env.eps_fd, &key, &ep, BPF_ANY))
 		return -errno;
 	memset(&key, 0, sizeof(key));
 	key.family = NP_AF_INET6;
-	addr_bytes(ip6, key.addr);
+	np_bpftest_addr(ip6, key.addr);
 	if (bpf_map_update_elem(env.eps_fd, &key, &ep, BPF_ANY))
 		return -errno;
 	memset(&dev, 0, sizeof(dev));
@@ -384,12 +342,12 @@ static int seed_maps(void)
 		return -errno;
 	memset(&nk, 0, sizeof(nk));
 	nk.family = NP_AF_INET;
-	addr_bytes(NODE4, nk.addr);
+	np_bpftest_addr(NODE4, nk.addr);
 	if (bpf_map_update_elem(env.naddr_fd, &nk, &one, BPF_ANY))
 		return -errno;
 	memset(&nk, 0, sizeof(nk));
 	nk.family = NP_AF_INET6;
-	addr_bytes(NODE6, nk.addr);
+	np_bpftest_addr(NODE6, nk.addr);
 	if (bpf_map_update_elem(env.naddr_fd, &nk, &one, BPF_ANY))
 		return -errno;
 
@@ -541,14 +499,7 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-#define REQUIRE_ENV()                                               \
-	do {                                                        \
-		if (env.why_not) {                                  \
-			print_message("# SKIP: %s\n", env.why_not); \
-			skip();                                     \
-		}                                                   \
-		assert_true(env.ready);                             \
-	} while (0)
+#define REQUIRE_ENV() NP_BPFTEST_REQUIRE(env.why_not, env.ready)
 
 /* ---- packets ---------------------------------------------------------------------- */
 
@@ -669,27 +620,11 @@ struct out {
 
 static void run(int fd, int xdp, int ifindex, const struct np_pktb *b, struct out *o)
 {
-	struct __sk_buff skb;
-	struct xdp_md xmd;
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = b->buf, .data_size_in = (__u32)b->len,
-		    .data_out = o->buf, .data_size_out = sizeof(o->buf), .repeat = 1);
+	int err = np_bpftest_run(fd, xdp, ifindex, b->buf, b->len, o->buf, sizeof(o->buf), &o->len,
+				 &o->ret);
 
-	if (xdp) {
-		memset(&xmd, 0, sizeof(xmd));
-		xmd.data_end = (__u32)b->len;
-		xmd.ingress_ifindex = (__u32)ifindex;
-		opts.ctx_in = &xmd;
-		opts.ctx_size_in = sizeof(xmd);
-	} else {
-		memset(&skb, 0, sizeof(skb));
-		skb.ifindex = (__u32)ifindex;
-		opts.ctx_in = &skb;
-		opts.ctx_size_in = sizeof(skb);
-	}
-	if (bpf_prog_test_run_opts(fd, &opts))
-		fail_msg("BPF_PROG_TEST_RUN: %s", strerror(errno));
-	o->len = opts.data_size_out;
-	o->ret = opts.retval;
+	if (err)
+		fail_msg("BPF_PROG_TEST_RUN: %s", strerror(-err));
 }
 
 /* One packet through the uplink program of run r (XDP or tc). */
@@ -711,17 +646,11 @@ static void run_pod(int ifindex, const struct spec *s, struct out *o)
 
 static __u64 stat_of(int hook, __u32 stat)
 {
-	struct np_counter *v = calloc((size_t)env.ncpus, sizeof(*v));
 	__u32 key = NP_STAT_IDX(hook, stat);
-	__u64 n = 0;
-	int c;
+	struct np_counter sum;
 
-	assert_non_null(v);
-	assert_int_equal(bpf_map_lookup_elem(env.stats_fd, &key, v), 0);
-	for (c = 0; c < env.ncpus; c++)
-		n += v[c].packets;
-	free(v);
-	return n;
+	assert_int_equal(np_bpftest_counter_sum(env.stats_fd, &key, env.ncpus, &sum), 0);
+	return sum.packets;
 }
 
 static int hook_of(int r)
@@ -792,8 +721,8 @@ static int ct_get(const struct spec *s, __u8 dir, struct np_ct_entry *e)
 	k.dir = dir;
 	k.sport = htons(s->sport);
 	k.dport = htons(s->dport);
-	addr_bytes(s->saddr, k.saddr);
-	addr_bytes(s->daddr, k.daddr);
+	np_bpftest_addr(s->saddr, k.saddr);
+	np_bpftest_addr(s->daddr, k.daddr);
 	return bpf_map_lookup_elem(env.ct_fd, &k, e) ? -errno : 0;
 }
 
@@ -1018,8 +947,8 @@ static void ct_key_of(const struct spec *s, __u8 dir, struct np_ct_key *k)
 	k->dir = dir;
 	k->sport = htons(s->sport);
 	k->dport = htons(s->dport);
-	addr_bytes(s->saddr, k->saddr);
-	addr_bytes(s->daddr, k->daddr);
+	np_bpftest_addr(s->saddr, k->saddr);
+	np_bpftest_addr(s->daddr, k->daddr);
 }
 
 /* Make the entry of s in direction dir look secs seconds old. */
@@ -1355,12 +1284,7 @@ static int set_local_table(__u32 table)
 	struct np_svc_key k;
 	struct np_svc sv;
 
-	memset(&k, 0, sizeof(k));
-	k.family = NP_AF_INET;
-	k.proto = P_TCP;
-	k.port = htons(80);
-	k.scope = NP_SVC_SCOPE_VIP;
-	addr_bytes(VIP_LOCAL, k.addr);
+	np_bpftest_svc_key(&k, VIP_LOCAL, P_TCP, 80, NP_SVC_SCOPE_VIP);
 	if (bpf_map_lookup_elem(env.svc_fd, &k, &sv))
 		return -errno;
 	sv.flags = (sv.flags & ~NP_SVC_F_TABLE1) | (table ? NP_SVC_F_TABLE1 : 0);
@@ -1378,7 +1302,7 @@ static void maglev_table_flip(void **state)
 
 	(void)state;
 	REQUIRE_ENV();
-	assert_int_equal(put_table(2 * SVC_LOCAL + 1, idle, 1), 0);
+	assert_int_equal(np_bpftest_maglev_table(env.maglev_fd, 2 * SVC_LOCAL + 1, idle, 1), 0);
 	BOTH({
 		struct spec a = c_local, b = c_local, c = c_local;
 		struct np_ct_entry e;
@@ -1399,7 +1323,7 @@ static void maglev_table_flip(void **state)
 		assert_int_equal(ct_get(&c, NP_CT_DIR_FWD, &e), 0);
 		assert_int_equal(e.backend_id, BE_POD1);
 	});
-	assert_int_equal(put_table(2 * SVC_LOCAL + 1, NULL, 0), 0);
+	assert_int_equal(np_bpftest_maglev_table(env.maglev_fd, 2 * SVC_LOCAL + 1, NULL, 0), 0);
 }
 
 static void quarantined(void **state)
@@ -2333,8 +2257,8 @@ static void udp_datagram(uint8_t *u, const char *s, const char *d, uint16_t sp, 
 	u[5] = FRAG_LEN;
 	for (i = 8; i < FRAG_LEN; i++)
 		u[i] = (uint8_t)(0x40 + i);
-	addr_bytes(s, a);
-	addr_bytes(d, z);
+	np_bpftest_addr(s, a);
+	np_bpftest_addr(d, z);
 	for (i = 0; i < alen; i += 2)
 		sum += (uint32_t)(a[i] << 8 | a[i + 1]) + (uint32_t)(z[i] << 8 | z[i + 1]);
 	sum += P_UDP + FRAG_LEN;

@@ -408,34 +408,18 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-#define REQUIRE_ENV()                                               \
-	do {                                                        \
-		if (env.why_not) {                                  \
-			print_message("# SKIP: %s\n", env.why_not); \
-			skip();                                     \
-		}                                                   \
-		assert_true(env.ready);                             \
-	} while (0)
+#define REQUIRE_ENV() NP_BPFTEST_REQUIRE(env.why_not, env.ready)
 
 /* ---- counters --------------------------------------------------------------- */
 
 static void read_hook(int hook, struct np_counter *out)
 {
-	struct np_counter *v = calloc((size_t)env.ncpus, sizeof(*v));
 	__u32 s, key;
-	int c;
 
-	assert_non_null(v);
 	for (s = 0; s < NP_STAT__MAX; s++) {
 		key = NP_STAT_IDX(hook, s);
-		memset(&out[s], 0, sizeof(out[s]));
-		assert_int_equal(bpf_map_lookup_elem(env.stats_fd, &key, v), 0);
-		for (c = 0; c < env.ncpus; c++) {
-			out[s].packets += v[c].packets;
-			out[s].bytes += v[c].bytes;
-		}
+		assert_int_equal(np_bpftest_counter_sum(env.stats_fd, &key, env.ncpus, &out[s]), 0);
 	}
-	free(v);
 }
 
 /* Per-endpoint counters of ids 0..NTEPS. */

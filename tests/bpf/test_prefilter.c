@@ -207,39 +207,21 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-#define REQUIRE_ENV()                                                            \
-	do {                                                                     \
-		if (geteuid() != 0) {                                            \
-			print_message("# SKIP: BPF_PROG_TEST_RUN needs root\n"); \
-			skip();                                                  \
-		}                                                                \
-		assert_true(env.ready);                                          \
-	} while (0)
+#define REQUIRE_ENV() \
+	NP_BPFTEST_REQUIRE(geteuid() != 0 ? "BPF_PROG_TEST_RUN needs root" : NULL, env.ready)
 
 /* ---- counters ------------------------------------------------------------ */
 
 /* Sum the counters of hook over all CPUs; no cmocka asserts (fork-safe). */
 static int read_hook_stats_raw(int hook, struct np_counter *out)
 {
-	struct np_counter *v = calloc((size_t)env.ncpus, sizeof(*v));
 	__u32 s, key;
-	int c, err = 0;
+	int err = 0;
 
-	if (!v)
-		return -ENOMEM;
-	for (s = 0; s < NP_STAT__MAX; s++) {
+	for (s = 0; !err && s < NP_STAT__MAX; s++) {
 		key = NP_STAT_IDX(hook, s);
-		memset(&out[s], 0, sizeof(out[s]));
-		if (bpf_map_lookup_elem(env.stats_fd, &key, v)) {
-			err = -errno;
-			break;
-		}
-		for (c = 0; c < env.ncpus; c++) {
-			out[s].packets += v[c].packets;
-			out[s].bytes += v[c].bytes;
-		}
+		err = np_bpftest_counter_sum(env.stats_fd, &key, env.ncpus, &out[s]);
 	}
-	free(v);
 	return err;
 }
 
@@ -250,20 +232,10 @@ static void read_hook_stats(int hook, struct np_counter *out)
 
 static void read_hits(struct np_counter *out)
 {
-	struct np_counter *v = calloc((size_t)env.ncpus, sizeof(*v));
 	__u32 id;
-	int c;
 
-	assert_non_null(v);
-	for (id = 0; id <= MAX_ID; id++) {
-		memset(&out[id], 0, sizeof(out[id]));
-		assert_int_equal(bpf_map_lookup_elem(env.hits_fd, &id, v), 0);
-		for (c = 0; c < env.ncpus; c++) {
-			out[id].packets += v[c].packets;
-			out[id].bytes += v[c].bytes;
-		}
-	}
-	free(v);
+	for (id = 0; id <= MAX_ID; id++)
+		assert_int_equal(np_bpftest_counter_sum(env.hits_fd, &id, env.ncpus, &out[id]), 0);
 }
 
 static int is_drop(__u32 verdict)

@@ -123,38 +123,17 @@ static int netns_setup(void)
 	return env.up0 < 0 || env.pod1 < 0 ? -ENODEV : 0;
 }
 
-static void addr4(const char *a, uint8_t *out)
-{
-	memset(out, 0, 16);
-	inet_pton(AF_INET, a, out);
-}
-
 static int put_svc(const char *vip, uint16_t port, __u32 id, __u32 flags, __u32 be)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	struct np_svc_key k;
 	struct np_svc s;
-	__u32 slot, v = be;
-	int fd, err = 0;
+	int err;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "np_mg_test", 4, 4, NP_MAGLEV_DEFAULT, &mopts);
-	if (fd < 0)
-		return -errno;
-	for (slot = 0; !err && slot < NP_MAGLEV_DEFAULT; slot++)
-		if (bpf_map_update_elem(fd, &slot, &v, BPF_ANY))
-			err = -errno;
-	slot = NP_MAGLEV_SLOT(id, flags); /* the live one of the service's two tables */
-	if (!err && bpf_map_update_elem(env.maglev, &slot, &fd, BPF_ANY))
-		err = -errno;
-	close(fd);
+	/* The live one of the service's two tables, all slots be. */
+	err = np_bpftest_maglev_table(env.maglev, NP_MAGLEV_SLOT(id, flags), &be, 1);
 	if (err)
 		return err;
-	memset(&k, 0, sizeof(k));
-	k.family = NP_AF_INET;
-	k.proto = P_UDP;
-	k.port = htons(port);
-	k.scope = NP_SVC_SCOPE_VIP;
-	addr4(vip, k.addr);
+	np_bpftest_svc_key(&k, vip, P_UDP, port, NP_SVC_SCOPE_VIP);
 	memset(&s, 0, sizeof(s));
 	s.id = id;
 	s.flags = flags;
@@ -179,7 +158,7 @@ static int put_ep(__u32 id, int ifindex, __u32 flags, const char *ip)
 	}
 	memset(&key, 0, sizeof(key));
 	key.family = NP_AF_INET;
-	addr4(ip, key.addr);
+	np_bpftest_addr(ip, key.addr);
 	return bpf_map_update_elem(env.eps, &key, &ep, BPF_ANY) ? -errno : 0;
 }
 
@@ -192,7 +171,7 @@ static int put_be(__u32 id, const char *ip)
 	be.state = NP_BE_ACTIVE;
 	be.port = htons(5353);
 	be.flags = NP_BE_F_LOCAL;
-	addr4(ip, be.addr);
+	np_bpftest_addr(ip, be.addr);
 	return bpf_map_update_elem(env.be, &id, &be, BPF_ANY) ? -errno : 0;
 }
 
@@ -340,14 +319,7 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-#define REQUIRE_ENV()                                               \
-	do {                                                        \
-		if (env.why_not) {                                  \
-			print_message("# SKIP: %s\n", env.why_not); \
-			skip();                                     \
-		}                                                   \
-		assert_true(env.ready);                             \
-	} while (0)
+#define REQUIRE_ENV() NP_BPFTEST_REQUIRE(env.why_not, env.ready)
 
 /* ---- running --------------------------------------------------------------------- */
 
@@ -371,37 +343,23 @@ static void build(struct np_pktb *b, const char *vip, uint16_t sport)
 static void run(const char *vip, uint16_t sport, struct out *o)
 {
 	struct np_pktb b;
-	struct xdp_md xmd;
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_out = o->buf, .data_size_out = sizeof(o->buf),
-		    .repeat = 1);
+	int err;
 
 	build(&b, vip, sport);
-	memset(&xmd, 0, sizeof(xmd));
-	xmd.data_end = (__u32)b.len;
-	xmd.ingress_ifindex = (__u32)env.up0;
-	xmd.rx_queue_index = 0;
-	opts.data_in = b.buf;
-	opts.data_size_in = (__u32)b.len;
-	opts.ctx_in = &xmd;
-	opts.ctx_size_in = sizeof(xmd);
-	if (bpf_prog_test_run_opts(env.prog, &opts))
-		fail_msg("BPF_PROG_TEST_RUN: %s", strerror(errno));
-	o->len = opts.data_size_out;
-	o->ret = opts.retval;
+	/* rx queue 0: where xsk_in() puts the socket */
+	err = np_bpftest_run(env.prog, 1, env.up0, b.buf, b.len, o->buf, sizeof(o->buf), &o->len,
+			     &o->ret);
+	if (err)
+		fail_msg("BPF_PROG_TEST_RUN: %s", strerror(-err));
 }
 
 static __u64 to_xsk(void)
 {
-	struct np_counter *v = calloc((size_t)env.ncpus, sizeof(*v));
 	__u32 key = NP_STAT_IDX(NP_HOOK_XDP, NP_STAT_TO_XSK);
-	__u64 n = 0;
+	struct np_counter sum;
 
-	assert_non_null(v);
-	assert_int_equal(bpf_map_lookup_elem(env.stats, &key, v), 0);
-	for (int c = 0; c < env.ncpus; c++)
-		n += v[c].packets;
-	free(v);
-	return n;
+	assert_int_equal(np_bpftest_counter_sum(env.stats, &key, env.ncpus, &sum), 0);
+	return sum.packets;
 }
 
 static void xsk_in(int on)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -193,4 +195,103 @@ int np_bpftest_prog_fd(struct bpf_object *obj, const char *prog)
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, prog);
 
 	return p ? bpf_program__fd(p) : -ENOENT;
+}
+
+int np_bpftest_counter_sum(int fd, const void *key, int ncpus, struct np_counter *sum)
+{
+	struct np_counter *v = calloc((size_t)ncpus, sizeof(*v));
+	int c, err = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, key, v)) {
+		err = -errno;
+		goto out;
+	}
+	for (c = 0; c < ncpus; c++) {
+		sum->packets += v[c].packets;
+		sum->bytes += v[c].bytes;
+	}
+out:
+	free(v);
+	return err;
+}
+
+int np_bpftest_maglev_table(int maglev_fd, __u32 slot, const __u32 *ids, int n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__u32 i, v;
+	int fd, err = 0;
+
+	/* The template has BPF_F_INNER_MAP (any size); inner maps must match it. */
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "np_mg_test", 4, 4, NP_MAGLEV_DEFAULT, &mopts);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; n && i < NP_MAGLEV_DEFAULT; i++) {
+		v = ids[i % (__u32)n];
+		if (bpf_map_update_elem(fd, &i, &v, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+	if (bpf_map_update_elem(maglev_fd, &slot, &fd, BPF_ANY)) {
+		err = -errno;
+		fprintf(stderr, "put the table np_maglev[%u]: %s\n", slot, strerror(-err));
+	}
+out:
+	close(fd); /* the outer map holds its reference */
+	return err;
+}
+
+int np_bpftest_run(int prog_fd, int xdp, int ifindex, const void *in, size_t in_len, void *out,
+		   size_t out_size, size_t *out_len, __u32 *ret)
+{
+	struct __sk_buff skb;
+	struct xdp_md xmd;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)in_len,
+		    .data_out = out, .data_size_out = (__u32)out_size, .repeat = 1);
+
+	if (xdp) {
+		memset(&xmd, 0, sizeof(xmd));
+		xmd.data_end = (__u32)in_len;
+		xmd.ingress_ifindex = (__u32)ifindex;
+		opts.ctx_in = &xmd;
+		opts.ctx_size_in = sizeof(xmd);
+	} else {
+		memset(&skb, 0, sizeof(skb));
+		skb.ifindex = (__u32)ifindex;
+		opts.ctx_in = &skb;
+		opts.ctx_size_in = sizeof(skb);
+	}
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -errno;
+	*out_len = opts.data_size_out;
+	*ret = opts.retval;
+	return 0;
+}
+
+int np_bpftest_addr(const char *a, uint8_t *out)
+{
+	memset(out, 0, 16);
+	if (strchr(a, ':')) {
+		inet_pton(AF_INET6, a, out);
+		return NP_AF_INET6;
+	}
+	inet_pton(AF_INET, a, out);
+	return NP_AF_INET;
+}
+
+void np_bpftest_svc_key(struct np_svc_key *k, const char *vip, __u8 proto, uint16_t port,
+			__u8 scope)
+{
+	uint8_t a[16];
+
+	memset(k, 0, sizeof(*k));
+	k->family = (__u8)np_bpftest_addr(vip, a);
+	k->proto = proto;
+	k->port = htons(port);
+	k->scope = scope;
+	if (scope == NP_SVC_SCOPE_VIP)
+		memcpy(k->addr, a, sizeof(k->addr));
 }

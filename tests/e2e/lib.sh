@@ -450,3 +450,88 @@ done' sh "$url" "$n" | sort | uniq -c | awk '{print $1, $2}'
 # distinct answers other than FAIL, space-separated, sorted.
 burst_ok() { printf '%s\n' "$1" | awk '$2 != "FAIL" {s += $1} END {print s + 0}'; }
 burst_names() { printf '%s\n' "$1" | awk '$2 != "FAIL" {print $2}' | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+# wire_like LAB: client1's frames reach the nodes as from a wire: full checksums (tx
+# offload off on nic0, else XDP defers CHECKSUM_PARTIAL frames to tc) and not merged
+# by GRO on the fabric port c1 (a merged frame is multi-buffer: the kernel path).
+wire_like() {
+	in_ns "$1-client1" ethtool -K nic0 tx off >/dev/null 2>&1 ||
+		case_note "ethtool -K nic0 tx off in $1-client1 failed"
+	in_ns "$1-fabric" ethtool -K c1 gro off >/dev/null 2>&1 ||
+		case_note "ethtool -K c1 gro off in $1-fabric failed"
+}
+
+# udp_check_py: writes $E2E_TMP/udpchk.py, a sender and a checker of datagrams whose
+# bytes follow from their number (60..1400 bytes), so that a receiver tells intact
+# ones from damaged ones:
+#   udpchk.py send ADDR PORT COUNT RATE      (COUNT datagrams at about RATE per second;
+#                                             prints "sent COUNT")
+#   udpchk.py recv PORT COUNT IDLE READY [FIRST]
+#       writes READY once bound, then takes datagrams until COUNT distinct ones or IDLE
+#       seconds without one (FIRST seconds before the first one, default IDLE); prints
+#       "intact N damaged M".
+udp_check_py() {
+	cat >"$E2E_TMP/udpchk.py" <<'EOF'
+import socket, sys, time
+
+def payload(seq):
+    n = 60 + (seq * 37) % 1341
+    head = b"xsk %08d " % seq
+    return head + bytes(((seq * 7 + i) & 0xFF) for i in range(n - len(head)))
+
+if sys.argv[1] == "send":
+    addr, port, count, rate = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for seq in range(count):
+        s.sendto(payload(seq), (addr, port))
+        if seq % 10 == 9:
+            time.sleep(10.0 / rate)
+    print("sent", count)
+else:
+    port, count, idle, ready = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+    first = float(sys.argv[6]) if len(sys.argv) > 6 else idle
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind(("0.0.0.0", port))
+    s.settimeout(first)
+    open(ready, "w").write("1\n")
+    good, bad, seen = 0, 0, set()
+    while len(seen) < count:
+        try:
+            d = s.recv(4096)
+        except socket.timeout:
+            break
+        s.settimeout(idle)
+        if not d.startswith(b"xsk "):
+            continue
+        try:
+            seq = int(d[4:12])
+        except ValueError:
+            bad += 1
+            continue
+        if d == payload(seq) and seq not in seen:
+            seen.add(seq)
+            good += 1
+        else:
+            bad += 1
+    print("intact", good, "damaged", bad)
+EOF
+}
+
+# udp_check NAME RXNS TXNS ADDR PORT COUNT RATE LIMIT IDLE [FIRST]: the checker of
+# udp_check_py (run it first) in RXNS on PORT (in the background as NAME, at most LIMIT
+# seconds; IDLE and FIRST as for its recv), then COUNT datagrams from TXNS to ADDR:PORT
+# at about RATE per second; UDP_OUT: what the checker said ("intact N damaged M").
+UDP_OUT=
+udp_check() {
+	local name=$1 rx=$2 tx=$3 addr=$4 port=$5 count=$6 rate=$7 limit=$8 idle=$9
+	local first=${10:-$9} pid
+	rm -f "$E2E_TMP/$name.ready"
+	bg_start "$name" in_ns "$rx" timeout "$limit" "$NP_PY" "$E2E_TMP/udpchk.py" recv "$port" \
+		"$count" "$idle" "$E2E_TMP/$name.ready" "$first"
+	pid=$BG_PID
+	wait_file "$E2E_TMP/$name.ready" 10 || case_note "receiver in $rx did not start"
+	in_ns "$tx" "$NP_PY" "$E2E_TMP/udpchk.py" send "$addr" "$port" "$count" "$rate" >/dev/null
+	bg_wait "$pid" "$limit"
+	UDP_OUT=$(cat "$E2E_TMP/$name.out")
+}

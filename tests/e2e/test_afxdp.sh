@@ -43,16 +43,6 @@ agent_stop() {
 	return $rc
 }
 
-# wire_like LAB: client1's frames reach the nodes as from a wire: full checksums (tx
-# offload off on nic0, else XDP defers CHECKSUM_PARTIAL frames to tc) and not merged
-# by GRO on the fabric port c1 (a merged frame is multi-buffer: the kernel path).
-wire_like() {
-	in_ns "$1-client1" ethtool -K nic0 tx off >/dev/null 2>&1 ||
-		case_note "ethtool -K nic0 tx off in $1-client1 failed"
-	in_ns "$1-fabric" ethtool -K c1 gro off >/dev/null 2>&1 ||
-		case_note "ethtool -K c1 gro off in $1-fabric failed"
-}
-
 # agent_json NODE EXPR: EXPR over `agent status --json` of NODE (d).
 agent_json() {
 	"$NP_BIN" --node "$1" agent status --json 2>/dev/null | json_get - "$2"
@@ -66,54 +56,6 @@ workers_ready() {
 # wsum NODE FIELD: FIELD summed over the workers (0 when the agent does not answer).
 wsum() {
 	agent_json "$1" "sum(w['$2'] for w in d['workers'])" 2>/dev/null || echo 0
-}
-
-# udp_check: a sender and a checker of datagrams whose bytes follow from their
-# number (60..1400 bytes), so that a receiver tells intact ones from damaged ones.
-udp_check_py() {
-	cat >"$E2E_TMP/udpchk.py" <<'EOF'
-import socket, sys, time
-
-def payload(seq):
-    n = 60 + (seq * 37) % 1341
-    head = b"xsk %08d " % seq
-    return head + bytes(((seq * 7 + i) & 0xFF) for i in range(n - len(head)))
-
-if sys.argv[1] == "send":
-    addr, port, count, rate = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    for seq in range(count):
-        s.sendto(payload(seq), (addr, port))
-        if seq % 10 == 9:
-            time.sleep(10.0 / rate)
-    print("sent", count)
-else:
-    port, count, idle, ready = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    s.bind(("0.0.0.0", port))
-    s.settimeout(idle)
-    open(ready, "w").write("1\n")
-    good, bad, seen = 0, 0, set()
-    while len(seen) < count:
-        try:
-            d = s.recv(4096)
-        except socket.timeout:
-            break
-        if not d.startswith(b"xsk "):
-            continue
-        try:
-            seq = int(d[4:12])
-        except ValueError:
-            bad += 1
-            continue
-        if d == payload(seq) and seq not in seen:
-            seen.add(seq)
-            good += 1
-        else:
-            bad += 1
-    print("intact", good, "damaged", bad)
-EOF
 }
 
 # ctl_abuse_py: clients that misuse the agent's socket (A2): "long" sends 1 MiB
@@ -189,13 +131,8 @@ xsk_cases() {
 	# 2. no agent: the kernel path
 	case_begin
 	x0=$(stat0 "$N" to_xsk)
-	rm -f "$E2E_TMP/r.ready"
-	bg_start chk0 in_ns "$P1" timeout 20 "$NP_PY" "$E2E_TMP/udpchk.py" recv 5000 500 2 "$E2E_TMP/r.ready"
-	pid=$BG_PID
-	wait_file "$E2E_TMP/r.ready" 5 || case_note "receiver in $P1 did not start"
-	in_ns "$C" "$NP_PY" "$E2E_TMP/udpchk.py" send $VIP 5000 500 2000 >/dev/null
-	bg_wait "$pid" 20
-	out=$(cat "$E2E_TMP/chk0.out")
+	udp_check chk0 "$P1" "$C" $VIP 5000 500 2000 20 2
+	out=$UDP_OUT
 	[ "$out" = "intact 500 damaged 0" ] || case_note "no agent: pod got '$out', expected 'intact 500 damaged 0'"
 	x1=$(stat0 "$N" to_xsk)
 	[ "$x1" = "$x0" ] || case_note "no agent: to_xsk went $x0 -> $x1"
@@ -209,13 +146,8 @@ xsk_cases() {
 	t=$(agent_json "$N" 'd["workers"][0]["zerocopy"]')
 	[ "$t" = false ] || case_note "worker zerocopy '$t' on veth, expected false (copy mode)"
 	x0=$(stat0 "$N" to_xsk) r0=$(wsum "$N" rx) t0=$(wsum "$N" tx)
-	rm -f "$E2E_TMP/r.ready"
-	bg_start chk1 in_ns "$P1" timeout 30 "$NP_PY" "$E2E_TMP/udpchk.py" recv 5000 2000 2 "$E2E_TMP/r.ready"
-	pid=$BG_PID
-	wait_file "$E2E_TMP/r.ready" 5 || case_note "receiver in $P1 did not start"
-	in_ns "$C" "$NP_PY" "$E2E_TMP/udpchk.py" send $VIP 5000 2000 2000 >/dev/null
-	bg_wait "$pid" 30
-	out=$(cat "$E2E_TMP/chk1.out")
+	udp_check chk1 "$P1" "$C" $VIP 5000 2000 2000 30 2
+	out=$UDP_OUT
 	[ "$out" = "intact 2000 damaged 0" ] || case_note "pool: pod got '$out', expected 'intact 2000 damaged 0'"
 	x1=$(stat0 "$N" to_xsk) r1=$(wsum "$N" rx) t1=$(wsum "$N" tx)
 	[ $((x1 - x0)) -eq 2000 ] || case_note "to_xsk grew by $((x1 - x0)), expected 2000"

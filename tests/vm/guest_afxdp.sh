@@ -89,60 +89,15 @@ agent_down() {
 	AGENT_PID=
 	[ $rc = 0 ] || case_note "agent exit status $rc after SIGTERM, expected 0"
 }
-# Datagrams whose bytes follow from their number: the receiver tells intact from damaged.
-cat >"$E2E_TMP/dg.py" <<'EOF'
-import socket, sys, time
-
-def payload(seq):
-    n = 60 + (seq * 53) % 1341
-    head = b"vx %06d " % seq
-    return head + bytes(((seq * 11 + i) & 0xFF) for i in range(n - len(head)))
-
-if sys.argv[1] == "send":
-    addr, port, count = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    for seq in range(count):
-        s.sendto(payload(seq), (addr, port))
-        if seq % 10 == 9:
-            time.sleep(0.01)
-else:
-    port, count, ready = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    s.bind(("0.0.0.0", port))
-    s.settimeout(20)  # the sender starts slowly under TCG; then 3 s without one ends it
-    open(ready, "w").write("1\n")
-    good, bad, seen = 0, 0, set()
-    while len(seen) < count:
-        try:
-            d = s.recv(4096)
-        except socket.timeout:
-            break
-        try:
-            seq = int(d[3:9])
-        except ValueError:
-            bad += 1
-            continue
-        s.settimeout(3)
-        if d == payload(seq) and seq not in seen:
-            seen.add(seq)
-            good += 1
-        else:
-            bad += 1
-    print("intact", good, "damaged", bad)
-EOF
+udp_check_py
 
 # flow POD VIP: COUNT datagrams from the client to VIP:5000, received in POD; notes
 # a case error unless all arrive intact.
 flow() {
-	local pod=$1 vip=$2 pid out
-	rm -f "$E2E_TMP/ready"
-	bg_start "rx.$pod" in_ns "$pod" timeout 40 "$NP_PY" "$E2E_TMP/dg.py" recv 5000 $COUNT "$E2E_TMP/ready"
-	pid=$BG_PID
-	wait_file "$E2E_TMP/ready" 10 || case_note "receiver in $pod did not start"
-	in_ns "$C" "$NP_PY" "$E2E_TMP/dg.py" send "$vip" 5000 $COUNT
-	bg_wait "$pid" 40
-	out=$(cat "$E2E_TMP/rx.$pod.out")
+	local pod=$1 vip=$2 out
+	# 1000/s; 20 s for the first datagram (the sender starts slowly under TCG), then 3 s
+	udp_check "rx.$pod" "$pod" "$C" "$vip" 5000 $COUNT 1000 40 3 20
+	out=$UDP_OUT
 	[ "$out" = "intact $COUNT damaged 0" ] ||
 		case_note "$vip -> $pod: '$out', expected 'intact $COUNT damaged 0'"
 }
@@ -188,8 +143,7 @@ trap afxdp_cleanup EXIT
 echo "# lab up took $(($(date +%s) - s)) s"
 case_begin
 # As from a wire: full checksums (else XDP defers to tc), no GRO merging on the fabric.
-in_ns "$C" ethtool -K nic0 tx off >/dev/null 2>&1 || case_note "ethtool -K nic0 tx off in $C failed"
-in_ns "$LAB-fabric" ethtool -K c1 gro off >/dev/null 2>&1 || case_note "ethtool -K c1 gro off failed"
+wire_like "$LAB"
 ip -n "$N" -d link show pod1 | grep -q 'netkit mode l3' || case_note "pod1 is not a netkit l3 device"
 np_capture --node "$N" service add u1 --vip $VIP:5000/udp --backend $P1V4:5000 --afxdp ||
 	case_note "service add u1 --afxdp: rc $NP_RC: $NP_ERR"

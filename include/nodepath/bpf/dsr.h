@@ -166,22 +166,58 @@ static __always_inline void np_dsr_fib_params(struct bpf_fib_lookup *p, __be32 s
 #ifdef NP_BPF_XDP
 
 /*
- * XDP, IPv4: FIB first (nothing changes when it fails), then 20 bytes of
- * headroom, the Ethernet header moved to the front, the outer header
- * written after it. Without a neighbour entry the encapsulated packet goes
- * to the stack, which forwards it (and resolves the neighbour).
+ * XDP, both families: FIB first (nothing changes when it fails), then
+ * hlen bytes of headroom (the outer header's size), the Ethernet header
+ * moved to the front, the outer header o written after it. Without a
+ * neighbour entry the encapsulated packet goes to the stack, which
+ * forwards it (and resolves the neighbour). hlen is a constant at every
+ * call site, so the copies stay fixed-size once inlined.
  */
+static __always_inline int np_dsr_xdp_out(struct np_ctx *ctx, struct bpf_fib_lookup *p,
+					  const __u32 *o, const __u32 hlen)
+{
+	struct xdp_md *xdp = ctx->raw;
+	struct ethhdr *eth, *old;
+	__u32 *in;
+	__u32 ifin = p->ifindex;
+	void *data;
+	long rc;
+
+	rc = bpf_fib_lookup(xdp, p, sizeof(*p), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return np_drop(ctx, NP_DROP_FIB);
+
+	if (bpf_xdp_adjust_head(xdp, -(int)hlen))
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	data = (void *)(long)xdp->data;
+	ctx->data = data;
+	ctx->data_end = (void *)(long)xdp->data_end;
+	eth = data;
+	old = data + hlen;
+	if ((void *)(old + 1) > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	__builtin_memcpy(eth, old, ETH_HLEN); /* 14 < hlen (20 or 40): no overlap */
+	/* 32-bit words, as the IP header structs copy (hlen is a multiple of 4) */
+	in = data + ETH_HLEN;
+	if ((void *)in + hlen > ctx->data_end)
+		return np_drop(ctx, NP_DROP_L2_TRUNC);
+	__builtin_memcpy(in, o, hlen);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return np_pass(ctx, NP_STAT_TO_STACK);
+
+	__builtin_memcpy(eth->h_dest, p->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, p->smac, ETH_ALEN);
+	return np_xdp_fib_out(ctx, p->ifindex, ifin);
+}
+
+/* XDP, IPv4: the 20-byte outer IPv4 header (IPIP). */
 static __always_inline int np_dsr_tx4(struct np_ctx *ctx, const struct np_pkt *pkt,
 				      const struct np_lb_scratch *s)
 {
 	struct xdp_md *xdp = ctx->raw;
 	struct bpf_fib_lookup p;
-	struct ethhdr *eth, *old;
 	struct iphdr *in, o;
 	__be32 src, dst;
-	__u32 ifin;
-	void *data;
-	long rc;
 
 	__builtin_memcpy(&dst, s->t.be_addr, 4);
 	src = np_dsr_src4(pkt);
@@ -190,46 +226,18 @@ static __always_inline int np_dsr_tx4(struct np_ctx *ctx, const struct np_pkt *p
 		return np_drop(ctx, NP_DROP_L2_TRUNC);
 	if (np_dsr_outer(&o, in, src, dst))
 		return np_drop(ctx, NP_DROP_IP4_TOTLEN);
-
-	ifin = xdp->ingress_ifindex;
-	np_dsr_fib_params(&p, src, dst, ifin, bpf_ntohs(o.tot_len));
-	rc = bpf_fib_lookup(xdp, &p, sizeof(p), 0);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
-		return np_drop(ctx, NP_DROP_FIB);
-
-	if (bpf_xdp_adjust_head(xdp, -NP_DSR_HLEN))
-		return np_drop(ctx, NP_DROP_L2_TRUNC);
-	data = (void *)(long)xdp->data;
-	ctx->data = data;
-	ctx->data_end = (void *)(long)xdp->data_end;
-	eth = data;
-	old = data + NP_DSR_HLEN;
-	if ((void *)(old + 1) > ctx->data_end)
-		return np_drop(ctx, NP_DROP_L2_TRUNC);
-	__builtin_memcpy(eth, old, ETH_HLEN); /* 14 < 20: no overlap */
-	in = data + ETH_HLEN;
-	if ((void *)(in + 1) > ctx->data_end)
-		return np_drop(ctx, NP_DROP_L2_TRUNC);
-	__builtin_memcpy(in, &o, sizeof(o));
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
-		return np_pass(ctx, NP_STAT_TO_STACK);
-
-	__builtin_memcpy(eth->h_dest, p.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, p.smac, ETH_ALEN);
-	return np_xdp_fib_out(ctx, p.ifindex, ifin);
+	np_dsr_fib_params(&p, src, dst, xdp->ingress_ifindex, bpf_ntohs(o.tot_len));
+	return np_dsr_xdp_out(ctx, &p, (const __u32 *)&o, NP_DSR_HLEN);
 }
 
-/* XDP, IPv6: the same with the 40-byte outer IPv6 header. */
+/* XDP, IPv6: the 40-byte outer IPv6 header (IP6IP6). */
 static __always_inline int np_dsr_tx6(struct np_ctx *ctx, const struct np_pkt *pkt,
 				      const struct np_lb_scratch *s)
 {
 	struct xdp_md *xdp = ctx->raw;
 	struct bpf_fib_lookup p;
-	struct ethhdr *eth, *old;
 	struct ipv6hdr *in, o;
-	__u32 ifin, tot;
-	void *data;
-	long rc;
+	__u32 tot;
 
 	in = ctx->data + ETH_HLEN;
 	if ((void *)(in + 1) > ctx->data_end)
@@ -241,32 +249,8 @@ static __always_inline int np_dsr_tx6(struct np_ctx *ctx, const struct np_pkt *p
 	tot = bpf_ntohs(o.payload_len) + NP_DSR_HLEN6;
 	if (tot > 0xffff)
 		return np_drop(ctx, NP_DROP_IP6_PAYLEN);
-	ifin = xdp->ingress_ifindex;
-	np_dsr_fib_params6(&p, &o, ifin, (__u16)tot);
-	rc = bpf_fib_lookup(xdp, &p, sizeof(p), 0);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
-		return np_drop(ctx, NP_DROP_FIB);
-
-	if (bpf_xdp_adjust_head(xdp, -NP_DSR_HLEN6))
-		return np_drop(ctx, NP_DROP_L2_TRUNC);
-	data = (void *)(long)xdp->data;
-	ctx->data = data;
-	ctx->data_end = (void *)(long)xdp->data_end;
-	eth = data;
-	old = data + NP_DSR_HLEN6;
-	if ((void *)(old + 1) > ctx->data_end)
-		return np_drop(ctx, NP_DROP_L2_TRUNC);
-	__builtin_memcpy(eth, old, ETH_HLEN); /* 14 < 40: no overlap */
-	in = data + ETH_HLEN;
-	if ((void *)(in + 1) > ctx->data_end)
-		return np_drop(ctx, NP_DROP_L2_TRUNC);
-	__builtin_memcpy(in, &o, sizeof(o));
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
-		return np_pass(ctx, NP_STAT_TO_STACK);
-
-	__builtin_memcpy(eth->h_dest, p.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, p.smac, ETH_ALEN);
-	return np_xdp_fib_out(ctx, p.ifindex, ifin);
+	np_dsr_fib_params6(&p, &o, xdp->ingress_ifindex, (__u16)tot);
+	return np_dsr_xdp_out(ctx, &p, (const __u32 *)&o, NP_DSR_HLEN6);
 }
 
 static __noinline int np_dsr_tx(struct np_ctx *ctx, const struct np_pkt *pkt)
@@ -385,6 +369,31 @@ static __always_inline struct np_svc *np_dsr_svc(const struct np_pkt *pkt)
 }
 
 /*
+ * Both families: the ports of the inner TCP or UDP header (proto) after an
+ * l3len-byte IP header, and *pkt filled in but for its addresses. 0 or a
+ * drop reason.
+ */
+static __always_inline __u32 np_dsr_inner_l4(struct np_ctx *ctx, struct np_pkt *pkt, __u8 family,
+					     __u8 proto, __u32 l3len, __u32 l4len)
+{
+	__be16 *ports = ctx->data + ETH_HLEN + l3len;
+
+	/* np_nat_rewrite() checks the whole L4 header it writes. */
+	if ((void *)(ports + 2) > ctx->data_end)
+		return proto == IPPROTO_TCP ? NP_DROP_TCP_TRUNC : NP_DROP_UDP_TRUNC;
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	pkt->family = family;
+	pkt->l4_proto = proto;
+	pkt->flags = NP_PKT_F_L4;
+	pkt->l3_off = ETH_HLEN;
+	pkt->l4_off = ETH_HLEN + l3len;
+	pkt->l4_len = l4len;
+	pkt->sport = ports[0];
+	pkt->dport = ports[1];
+	return 0;
+}
+
+/*
  * The inner packet after decapsulation, parsed just enough (and cheaply:
  * the full parser a second time costs the verifier dearly): IPv4 without
  * options, no fragment, TCP or UDP, lengths consistent. 0 or a drop reason.
@@ -392,8 +401,7 @@ static __always_inline struct np_svc *np_dsr_svc(const struct np_pkt *pkt)
 static __always_inline __u32 np_dsr_parse_inner(struct np_ctx *ctx, struct np_pkt *pkt)
 {
 	struct iphdr *ip = ctx->data + ETH_HLEN;
-	__u32 tot, hl;
-	__be16 *ports;
+	__u32 tot, hl, v;
 
 	if ((void *)(ip + 1) > ctx->data_end)
 		return NP_DROP_IP4_TRUNC;
@@ -409,19 +417,9 @@ static __always_inline __u32 np_dsr_parse_inner(struct np_ctx *ctx, struct np_pk
 	tot = bpf_ntohs(ip->tot_len);
 	if (tot < sizeof(*ip) + hl || tot > ctx->len - ETH_HLEN)
 		return NP_DROP_IP4_TOTLEN;
-	ports = (void *)(ip + 1);
-	/* np_nat_rewrite() checks the whole L4 header it writes. */
-	if ((void *)(ports + 2) > ctx->data_end)
-		return ip->protocol == IPPROTO_TCP ? NP_DROP_TCP_TRUNC : NP_DROP_UDP_TRUNC;
-	__builtin_memset(pkt, 0, sizeof(*pkt));
-	pkt->family = NP_AF_INET;
-	pkt->l4_proto = ip->protocol;
-	pkt->flags = NP_PKT_F_L4;
-	pkt->l3_off = ETH_HLEN;
-	pkt->l4_off = ETH_HLEN + sizeof(*ip);
-	pkt->l4_len = tot - sizeof(*ip);
-	pkt->sport = ports[0];
-	pkt->dport = ports[1];
+	v = np_dsr_inner_l4(ctx, pkt, NP_AF_INET, ip->protocol, sizeof(*ip), tot - sizeof(*ip));
+	if (v)
+		return v;
 	pkt->saddr.v4 = ip->saddr;
 	pkt->daddr.v4 = ip->daddr;
 	return 0;
@@ -434,8 +432,7 @@ static __always_inline __u32 np_dsr_parse_inner(struct np_ctx *ctx, struct np_pk
 static __always_inline __u32 np_dsr_parse_inner6(struct np_ctx *ctx, struct np_pkt *pkt)
 {
 	struct ipv6hdr *ip6 = ctx->data + ETH_HLEN;
-	__u32 pl, hl;
-	__be16 *ports;
+	__u32 pl, hl, v;
 
 	if ((void *)(ip6 + 1) > ctx->data_end)
 		return NP_DROP_IP6_TRUNC;
@@ -449,18 +446,9 @@ static __always_inline __u32 np_dsr_parse_inner6(struct np_ctx *ctx, struct np_p
 	pl = bpf_ntohs(ip6->payload_len);
 	if (pl < hl || pl + sizeof(*ip6) > ctx->len - ETH_HLEN)
 		return NP_DROP_IP6_PAYLEN;
-	ports = (void *)(ip6 + 1);
-	if ((void *)(ports + 2) > ctx->data_end)
-		return ip6->nexthdr == IPPROTO_TCP ? NP_DROP_TCP_TRUNC : NP_DROP_UDP_TRUNC;
-	__builtin_memset(pkt, 0, sizeof(*pkt));
-	pkt->family = NP_AF_INET6;
-	pkt->l4_proto = ip6->nexthdr;
-	pkt->flags = NP_PKT_F_L4;
-	pkt->l3_off = ETH_HLEN;
-	pkt->l4_off = ETH_HLEN + sizeof(*ip6);
-	pkt->l4_len = pl;
-	pkt->sport = ports[0];
-	pkt->dport = ports[1];
+	v = np_dsr_inner_l4(ctx, pkt, NP_AF_INET6, ip6->nexthdr, sizeof(*ip6), pl);
+	if (v)
+		return v;
 	__builtin_memcpy(pkt->saddr.v6, &ip6->saddr, 16);
 	__builtin_memcpy(pkt->daddr.v6, &ip6->daddr, 16);
 	return 0;
