@@ -170,6 +170,8 @@ bench_rc=$?
 printf '%s\n' "$bench_out" | sed 's/^/   /'
 [ $bench_rc -eq 0 ] || say "bench/prefilter.sh failed (exit $bench_rc)"
 say "mode-switch gap: ${gap_line:-?}"
+say "the whole matrix (nine scenarios, each against its baselines): make bench; the latest"
+say "full run is in bench/RESULTS.md"
 
 step "down and lab down"
 np_capture --node "$N1" down && say "nodepath --node $N1 down: ok" || say "down failed: $NP_ERR"
