@@ -984,20 +984,80 @@ static bool is_local(const struct svc_maps *m, const struct np_svc_addr *a)
 	return !bpf_map_lookup_elem(m->ep, &k, &ep);
 }
 
-/* used[id] = 1 for every key of a hash map keyed by __u32 below limit. */
-static int used_ids(int fd, __u8 *used, __u32 limit)
+/*
+ * np_backends is an array indexed by id: a free id is a zeroed entry
+ * (family 0), so "absent" is read from the value, and a delete writes zero.
+ */
+static int be_get(int fd, __u32 id, struct np_backend *v)
 {
-	__u32 key, next;
-	void *prev = NULL;
+	if (bpf_map_lookup_elem(fd, &id, v))
+		return -errno;
+	return v->family ? 0 : -ENOENT;
+}
 
-	for (;;) {
-		if (bpf_map_get_next_key(fd, prev, &next))
-			return errno == ENOENT ? 0 : -errno;
-		if (next < limit)
-			used[next] = 1;
-		key = next;
-		prev = &key;
+static int be_clear(int fd, __u32 id)
+{
+	struct np_backend z;
+
+	memset(&z, 0, sizeof(z));
+	return bpf_map_update_elem(fd, &id, &z, BPF_EXIST) ? -errno : 0;
+}
+
+#define BE_CHUNK 4096
+
+/*
+ * Call fn(id, entry, arg) for every used entry of np_backends (fd), read
+ * in batches; stops at the first non-zero return of fn and returns it.
+ */
+static int be_each(int fd, int (*fn)(__u32 id, const struct np_backend *v, void *arg), void *arg)
+{
+	struct np_backend *vals;
+	__u32 *keys, batch, cnt;
+	bool first = true;
+	int ret = 0;
+
+	keys = calloc(BE_CHUNK, sizeof(*keys));
+	vals = calloc(BE_CHUNK, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
 	}
+	for (;;) {
+		int err;
+
+		cnt = BE_CHUNK;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &cnt,
+					   NULL);
+		if (err && errno != ENOENT) {
+			ret = -errno;
+			goto out;
+		}
+		first = false;
+		for (__u32 i = 0; i < cnt && !ret; i++) {
+			if (vals[i].family)
+				ret = fn(keys[i], &vals[i], arg);
+		}
+		if (ret || err)
+			goto out;
+	}
+out:
+	free(vals);
+	free(keys);
+	return ret;
+}
+
+static int mark_used(__u32 id, const struct np_backend *v, void *arg)
+{
+	(void)v;
+	if (id < NP_BACKEND_MAX)
+		((__u8 *)arg)[id] = 1;
+	return 0;
+}
+
+/* used[id] = 1 for every used id of np_backends (used: NP_BACKEND_MAX bytes). */
+static int used_ids(int fd, __u8 *used)
+{
+	return be_each(fd, mark_used, used);
 }
 
 /* Delete CT and affinity entries of a service (backend 0: all its backends). */
@@ -1752,7 +1812,7 @@ static int record_read_in(const struct np_node *n, const char *sub, const char *
 			goto out;
 		}
 		b->id = (__u32)id;
-		if (be_fd >= 0 && !bpf_map_lookup_elem(be_fd, &b->id, &bv)) {
+		if (be_fd >= 0 && !be_get(be_fd, b->id, &bv)) {
 			b->state = bv.state;
 			b->flags = bv.flags;
 		}
@@ -1873,6 +1933,9 @@ static int be_write(const struct svc_maps *m, const struct np_svc_spec *s,
 	int err;
 
 	be_value(b, &v);
+	/* an array: every id "exists"; be_ids() checked a fresh one is free */
+	if (flags == BPF_NOEXIST)
+		flags = BPF_ANY;
 	if (!bpf_map_update_elem(m->be, &b->id, &v, flags))
 		return 0;
 	err = -errno;
@@ -1909,7 +1972,7 @@ static __u32 be_id_probe(const struct svc_maps *m, const struct np_svc_spec *s, 
 			continue;
 		for (size_t j = 0; !mine && j < s->n_be; j++)
 			mine = s->be[j].id == id;
-		if (!mine && bpf_map_lookup_elem(m->be, &id, &v) && errno == ENOENT)
+		if (!mine && be_get(m->be, id, &v) == -ENOENT)
 			return id;
 	}
 	return 0;
@@ -1946,7 +2009,7 @@ static int be_ids(struct np_node *n, const struct svc_maps *m, const struct np_s
 	used = calloc(NP_BACKEND_MAX, 1);
 	if (!used)
 		return -ENOMEM;
-	err = used_ids(m->be, used, NP_BACKEND_MAX);
+	err = used_ids(m->be, used);
 	if (err) {
 		np_err("read %s: %s", NP_MAP_BACKENDS, strerror(-err));
 		goto out;
@@ -2117,12 +2180,14 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 	}
 	for (size_t i = 0; old && i < old->n_be; i++) {
 		const struct np_svc_backend *o = &old->be[i];
+		int err2;
 
 		if (find_be(s, &o->a))
 			continue;
-		if (bpf_map_delete_elem(m->be, &o->id) && errno != ENOENT)
-			np_warn("delete backend id %u of service %s from %s: %s", o->id, s->name,
-				NP_MAP_BACKENDS, strerror(errno));
+		err2 = be_clear(m->be, o->id);
+		if (err2)
+			np_warn("clear backend id %u of service %s in %s: %s", o->id, s->name,
+				NP_MAP_BACKENDS, strerror(-err2));
 		purge_flows(m, s->id, o->id);
 		snprintf(file, sizeof(file), BE_PREFIX "%u", o->id);
 		if (!svc_dir(n, s->name, file, path, sizeof(path)))
@@ -2150,7 +2215,7 @@ static int commit(struct np_node *n, struct svc_maps *m, const struct np_svc_spe
 undo:
 	for (size_t i = 0; i < s->n_be; i++) {
 		if (fresh[i]) {
-			bpf_map_delete_elem(m->be, &s->be[i].id);
+			be_clear(m->be, s->be[i].id);
 			s->be[i].id = 0;
 		} else {
 			const struct np_svc_backend *o = find_be(old, &s->be[i].a);
@@ -2453,7 +2518,7 @@ static int many_ids(struct np_node *n, const struct svc_maps *m, struct np_svc_s
 	}
 
 	memset(used, 0, NP_BACKEND_MAX);
-	err = used_ids(m->be, used, NP_BACKEND_MAX);
+	err = used_ids(m->be, used);
 	if (err) {
 		np_err("read %s: %s", NP_MAP_BACKENDS, strerror(-err));
 		goto out;
@@ -2578,7 +2643,7 @@ static void many_undo(struct np_node *n, const struct svc_maps *m, struct np_svc
 	if (u->n_slots <= 64)
 		outer_del(m, u->slots, (__u32)u->n_slots);
 	for (size_t i = 0; i < u->n_be; i++)
-		bpf_map_delete_elem(m->be, &u->be_ids[i]);
+		be_clear(m->be, u->be_ids[i]);
 	for (size_t i = 0; i < u->n_src; i++) {
 		for (size_t j = 0; j < v[i].n_src; j++) {
 			struct np_srcr_key k;
@@ -3130,7 +3195,7 @@ int np_svc_del(struct np_node *n, const char *name, struct np_svc_info *out)
 		bpf_map_delete_elem(m.src, &k);
 	}
 	for (size_t i = 0; i < s.n_be; i++)
-		bpf_map_delete_elem(m.be, &s.be[i].id);
+		be_clear(m.be, s.be[i].id);
 	purge_flows(&m, s.id, 0);
 	zero_stats(&m, s.id);
 	record_remove(n, name);
@@ -3234,13 +3299,24 @@ int np_backend_set(struct np_node *n, const char *name, const struct np_svc_addr
 
 /* ---- endpoints come and go --------------------------------------------- */
 
+struct be_match {
+	int family;
+	const __u8 *addr;
+};
+
+static int be_matches(__u32 id, const struct np_backend *v, void *arg)
+{
+	const struct be_match *w = arg;
+
+	(void)id;
+	return v->family == w->family && !memcmp(v->addr, w->addr, sizeof(v->addr));
+}
+
 /* Is a backend of family/addr (16 bytes, zero-padded) in np_backends at all? */
 static int backends_have(struct np_node *n, int family, const __u8 *addr)
 {
-	struct np_backend v;
-	__u32 key, next;
-	void *prev = NULL;
-	int fd, found = 0;
+	struct be_match w = { .family = family, .addr = addr };
+	int fd, found;
 
 	fd = np_node_map_open(n, NP_MAP_BACKENDS);
 	if (fd == -ENOENT)
@@ -3249,13 +3325,10 @@ static int backends_have(struct np_node *n, int family, const __u8 *addr)
 		np_err("open %s/%s: %s", n->pin_dir, NP_MAP_BACKENDS, strerror(-fd));
 		return fd;
 	}
-	while (!found && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		found = !bpf_map_lookup_elem(fd, &key, &v) && v.family == family &&
-			!memcmp(v.addr, addr, sizeof(v.addr));
-	}
+	found = be_each(fd, be_matches, &w);
 	close(fd);
+	if (found < 0)
+		np_err("read %s/%s: %s", n->pin_dir, NP_MAP_BACKENDS, strerror(-found));
 	return found;
 }
 

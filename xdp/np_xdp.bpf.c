@@ -138,7 +138,7 @@ int np_xdp_uplink(struct xdp_md *xdp)
 			return ret;
 		}
 		/* A local backend of an AF_XDP service: the pool, if it runs (xsk.h). */
-		if (lb == NP_LB_LOCAL &&
+		if (lb == NP_LB_LOCAL && (pkt.flags & NP_PKT_F_AFXDP) &&
 		    np_xsk_steer(xdp, pkt.family, pkt.l4_proto) == XDP_REDIRECT)
 			return XDP_REDIRECT;
 	}

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h> /* struct bpf_spin_lock */
 
-#define NP_ABI_VERSION 5
+#define NP_ABI_VERSION 6
 
 #ifndef __cplusplus
 #define NP_STATIC_ASSERT(c, m) _Static_assert(c, m)
@@ -41,7 +41,7 @@
 #define NP_MAP_NODE_ADDR "np_node_addr" /* hash: np_ep_key -> __u32: the node's own addresses */
 #define NP_MAP_SVC "np_svc"		/* hash: np_svc_key -> np_svc */
 #define NP_MAP_MAGLEV "np_maglev" /* array of maps: [2 * svc id + 0/1]: array[M] of backend ids */
-#define NP_MAP_BACKENDS "np_backends"	/* hash: __u32 backend id -> np_backend */
+#define NP_MAP_BACKENDS "np_backends"	/* array: __u32 backend id -> np_backend (family 0: none) */
 #define NP_MAP_CT "np_ct"		/* LRU hash: np_ct_key -> np_ct_entry (shared XDP/tc) */
 #define NP_MAP_AFFINITY "np_affinity"	/* LRU hash: np_aff_key -> np_aff_val */
 #define NP_MAP_SRC_RANGE "np_src_range" /* LPM trie: np_srcr_key -> __u32 (1) */

@@ -662,15 +662,17 @@ case_end "backend local follows endpoints: pod2 removed, loc4/loc6 (etp local) a
 
 # ---- 31. deleting every service empties the service maps ------------------------------------------------------------
 map_len() { bpftool map dump pinned "$PIN1/$1" -j 2>/dev/null | json_get - 'len(d)' 2>/dev/null || echo "?"; }
+# np_backends is an array: its used entries are those with a family (first value byte)
+be_len() { bpftool map dump pinned "$PIN1/np_backends" -j 2>/dev/null | json_get - "sum(1 for e in d if int(e['value'][0], 16))" 2>/dev/null || echo "?"; }
 case_begin
 names=$(np --node "$N1" service list --json 2>/dev/null | json_get - "' '.join(sorted(s['name'] for s in (d if isinstance(d, list) else d['services'])))" 2>/dev/null)
 want="aff4 aff6 cip4 cip6 lb4 lb6 long4 long6 np4 np6 rm4 rm6 snat4 snat6 src4 src6 term4 term6"
 [ "$names" = "$want" ] || case_note "service list names: '$names', expected '$want'"
-ns0=$(map_len np_svc) nb0=$(map_len np_backends)
+ns0=$(map_len np_svc) nb0=$(be_len)
 for s in $names; do
 	np_capture --node "$N1" service del "$s" || case_note "service del $s failed (rc $NP_RC): $NP_ERR"
 done
-ns1=$(map_len np_svc) nb1=$(map_len np_backends) na1=$(map_len np_src_range)
+ns1=$(map_len np_svc) nb1=$(be_len) na1=$(map_len np_src_range)
 [ "$ns1" = 0 ] || case_note "np_svc has $ns1 entries after deleting every service"
 [ "$nb1" = 0 ] || case_note "np_backends has $nb1 entries after deleting every service"
 [ "$na1" = 0 ] || case_note "np_src_range has $na1 entries after deleting every service"

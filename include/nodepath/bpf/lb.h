@@ -141,6 +141,14 @@ static __always_inline void np_svc_count(const struct np_ctx *ctx, __u32 id)
 	c->bytes += ctx->len;
 }
 
+/* Backend id's entry; NULL for a free id (a zeroed entry: family 0). */
+static __always_inline struct np_backend *np_lb_be(__u32 id)
+{
+	struct np_backend *be = bpf_map_lookup_elem(&np_backends, &id);
+
+	return be && be->family ? be : (void *)0;
+}
+
 static __always_inline struct np_node_cfg *np_lb_node(void)
 {
 	__u32 zero = 0;
@@ -464,7 +472,7 @@ static __always_inline __u32 np_lb_affinity_get(const struct np_pkt *pkt, __u32 
 	if (now > v->last_ns && now - v->last_ns > (__u64)timeout_s * NP_NSEC)
 		return 0;
 	id = v->backend_id;
-	be = bpf_map_lookup_elem(&np_backends, &id);
+	be = np_lb_be(id);
 	if (!be || be->state != NP_BE_ACTIVE)
 		return 0;
 	return id;
@@ -591,6 +599,9 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 	svc_id = svc->id;
 	svc_flags = svc->flags;
 	s->svc_flags = svc_flags;
+	/* the XDP program calls np_xsk_steer() for these only */
+	if (svc_flags & NP_SVC_F_AFXDP)
+		pkt->flags |= NP_PKT_F_AFXDP;
 	aff_s = svc->affinity_s;
 	count = svc->count;
 	algo = svc->algo;
@@ -609,7 +620,7 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 		e = (void *)0; /* the port pair is reused by a new connection */
 	if (e && e->svc_id == svc_id) {
 		s->t.be_id = e->backend_id;
-		be = bpf_map_lookup_elem(&np_backends, &s->t.be_id);
+		be = np_lb_be(s->t.be_id);
 		if (be && (be->state == NP_BE_ACTIVE || be->state == NP_BE_TERMINATING)) {
 			seen = e->last_ns;
 			st0 = e->state;
@@ -643,7 +654,7 @@ static __noinline __u32 np_lb_service(struct np_ctx *ctx, struct np_pkt *pkt, in
 		s->t.be_id = np_lb_affinity_get(pkt, svc_id, aff_s, now);
 	if (!s->t.be_id)
 		s->t.be_id = np_lb_select(pkt, svc_id, svc_flags, algo, m);
-	be = bpf_map_lookup_elem(&np_backends, &s->t.be_id);
+	be = np_lb_be(s->t.be_id);
 	/* User space keeps only active backends in the table; make sure. */
 	if (!be || be->state != NP_BE_ACTIVE || be->family != pkt->family)
 		return NP_DROP_NO_BACKEND;
@@ -705,7 +716,7 @@ static __always_inline __u32 np_lb(struct np_ctx *ctx, struct np_pkt *pkt, int s
 		return NP_LB_NONE;
 	now = bpf_ktime_get_ns();
 	/* Fragments: a later one takes its first one's ports (frag.h). */
-	first = np_frag_begin(pkt, now);
+	first = (pkt->flags & NP_PKT_F_FRAG) ? np_frag_begin(pkt, now) : 0;
 	r = NP_LB_NONE;
 	/* At the uplink only replies to the SNAT address or a pod can be. */
 	if ((pkt->flags & (NP_PKT_F_L4 | NP_PKT_F_FRAG_PORTS)) &&

@@ -150,9 +150,12 @@ struct {
 	__array(values, struct np_maglev_inner);
 } np_maglev SEC(".maps");
 
-/* Backend id -> address, port, state. */
+/*
+ * Backend id -> address, port, state. An array: ids are dense, a lookup is
+ * an index, not a hash; an entry with family 0 is no backend (np_lb_be()).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, NP_BACKEND_MAX);
 	__type(key, __u32);
 	__type(value, struct np_backend);

@@ -48,6 +48,8 @@
 #define NP_PKT_F_L4 (1U << 2)	      /* the L4 header was checked; ports are valid */
 /* A later fragment whose ports came from its first fragment (frag.h): no L4 header. */
 #define NP_PKT_F_FRAG_PORTS (1U << 3)
+/* np_lb_service(): the packet's service is an NP_SVC_F_AFXDP one (xsk.h). */
+#define NP_PKT_F_AFXDP (1U << 4)
 
 #define NP_IP4_MF 0x2000
 #define NP_IP4_OFFSET 0x1fff
