@@ -46,8 +46,8 @@ enum np_xsk_drop {
 
 /* One worker's counters (shared memory; the agent reads them). */
 struct np_xsk_counters {
-	__u64 rx;	    /* descriptors taken from the rx ring */
-	__u64 tx;	    /* descriptors completed on tx sockets */
+	__u64 rx; /* descriptors taken from the rx ring */
+	__u64 tx; /* descriptors completed on tx sockets */
 	__u64 rx_bytes;
 	__u64 tx_bytes;
 	__u64 fill_empty;   /* times the worker found the fill ring empty */
@@ -55,9 +55,9 @@ struct np_xsk_counters {
 	__u64 invalid_desc; /* descriptors rejected (also NP_XSK_DROP_INVALID) */
 	__u64 wakeups;	    /* sendto()/poll() kicks issued (need_wakeup) */
 	__u64 drops[NP_XSK_DROP__MAX];
-	__u64 restarts;	    /* written by the agent: times this worker was restarted */
-	__s32 pid;	    /* written by the agent: 0 when not running */
-	__u32 zerocopy;	    /* written by the worker: 1 zero-copy, 0 copy mode */
+	__u64 restarts; /* written by the agent: times this worker was restarted */
+	__s32 pid;	/* written by the agent: 0 when not running */
+	__u32 zerocopy; /* written by the worker: 1 zero-copy, 0 copy mode */
 	/*
 	 * Frames the kernel dropped before the worker saw them, from the rx
 	 * socket's XDP_STATISTICS (summed over the worker's sockets so far):

@@ -169,19 +169,21 @@ int np_agent_parse_queues(const char *s, unsigned int nq, __u32 *out, unsigned i
 		}
 		if (hi >= nq) {
 			if (!nq)
-				snprintf(err, errlen, "queue %u does not exist: the uplink has no rx queue",
-					 lo);
+				snprintf(err, errlen,
+					 "queue %u does not exist: the uplink has no rx queue", lo);
 			else
 				snprintf(err, errlen,
-					 "queue %u does not exist: the uplink has %u rx queue%s (0-%u)",
+					 "queue %u does not exist: the uplink has %u rx queue%s "
+					 "(0-%u)",
 					 lo >= nq ? lo : nq, nq, nq == 1 ? "" : "s", nq - 1);
 			return -ERANGE;
 		}
 		if (hi >= NP_XSK_MAX_QUEUES) {
 			snprintf(err, errlen,
-				 "queue %u: the pool serves rx queues 0-%u only (np_xsk has %u entries)",
-				 lo >= NP_XSK_MAX_QUEUES ? lo : NP_XSK_MAX_QUEUES, NP_XSK_MAX_QUEUES - 1,
-				 NP_XSK_MAX_QUEUES);
+				 "queue %u: the pool serves rx queues 0-%u only (np_xsk has %u "
+				 "entries)",
+				 lo >= NP_XSK_MAX_QUEUES ? lo : NP_XSK_MAX_QUEUES,
+				 NP_XSK_MAX_QUEUES - 1, NP_XSK_MAX_QUEUES);
 			return -ERANGE;
 		}
 		for (__u32 q = lo; q <= hi; q++)

@@ -46,8 +46,8 @@
 #define NP_MAP_AFFINITY "np_affinity"	/* LRU hash: np_aff_key -> np_aff_val */
 #define NP_MAP_SRC_RANGE "np_src_range" /* LPM trie: np_srcr_key -> __u32 (1) */
 #define NP_MAP_SVC_STATS "np_svc_stats" /* per-CPU array by service id: np_counter */
-#define NP_MAP_XSK "np_xsk"		/* XSKMAP by uplink rx queue: the AF_XDP pool's rx sockets */
-#define NP_MAP_FRAG "np_frag"		/* LRU hash: np_frag_key -> np_frag_val (fragment ports) */
+#define NP_MAP_XSK "np_xsk"   /* XSKMAP by uplink rx queue: the AF_XDP pool's rx sockets */
+#define NP_MAP_FRAG "np_frag" /* LRU hash: np_frag_key -> np_frag_val (fragment ports) */
 
 /* ---- Sizes and bounds ------------------------------------------------- */
 
