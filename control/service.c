@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1060,63 +1061,77 @@ static int used_ids(int fd, __u8 *used)
 	return be_each(fd, mark_used, used);
 }
 
-/* Delete CT and affinity entries of a service (backend 0: all its backends). */
-static void purge_flows(const struct svc_maps *m, __u32 svc_id, __u32 backend_id)
+/* Which flows purge_flows() removes: a service's, of one backend or (0) all. */
+struct flow_sel {
+	__u32 svc_id, backend_id;
+};
+
+static bool ct_selected(const void *key, const void *val, const struct flow_sel *sel)
 {
-	struct np_ct_key k, next, *del = NULL;
-	struct np_ct_entry e;
+	const struct np_ct_entry *e = val;
+
+	(void)key;
+	return e->svc_id == sel->svc_id && (!sel->backend_id || e->backend_id == sel->backend_id);
+}
+
+static bool aff_selected(const void *key, const void *val, const struct flow_sel *sel)
+{
+	const struct np_aff_key *k = key;
+	const struct np_aff_val *v = val;
+
+	return k->svc_id == sel->svc_id && (!sel->backend_id || v->backend_id == sel->backend_id);
+}
+
+/*
+ * Delete the entries of hash map fd that selected() accepts. Keys are
+ * collected first and deleted afterwards: deleting the key get_next_key
+ * stands on would restart the walk. Best effort: an allocation failure
+ * deletes what was collected so far.
+ */
+static void purge_map(int fd, size_t ksz, size_t vsz,
+		      bool (*selected)(const void *, const void *, const struct flow_sel *),
+		      const struct flow_sel *sel)
+{
+	char *buf = malloc(2 * ksz + vsz), *keys = NULL;
+	char *cur = buf, *next = buf + ksz, *val = buf + 2 * ksz;
 	size_t n = 0, cap = 0;
 	void *prev = NULL;
 
-	if (m->ct >= 0) {
-		while (!bpf_map_get_next_key(m->ct, prev, &next)) {
-			k = next;
-			prev = &k;
-			if (bpf_map_lookup_elem(m->ct, &k, &e) || e.svc_id != svc_id ||
-			    (backend_id && e.backend_id != backend_id))
-				continue;
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				struct np_ct_key *nd = realloc(del, nc * sizeof(*nd));
+	if (!buf)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(cur, next, ksz);
+		prev = cur;
+		if (bpf_map_lookup_elem(fd, cur, val) || !selected(cur, val, sel))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			char *nk = realloc(keys, nc * ksz);
 
-				if (!nd)
-					break;
-				del = nd;
-				cap = nc;
-			}
-			del[n++] = k;
+			if (!nk)
+				break;
+			keys = nk;
+			cap = nc;
 		}
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(m->ct, &del[i]);
-		free(del);
+		memcpy(keys + n++ * ksz, cur, ksz);
 	}
-	if (m->aff >= 0) {
-		struct np_aff_key ak, an, *adel = NULL;
-		struct np_aff_val av;
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, keys + i * ksz);
+	free(keys);
+	free(buf);
+}
 
-		n = cap = 0;
-		prev = NULL;
-		while (!bpf_map_get_next_key(m->aff, prev, &an)) {
-			ak = an;
-			prev = &ak;
-			if (ak.svc_id != svc_id || bpf_map_lookup_elem(m->aff, &ak, &av) ||
-			    (backend_id && av.backend_id != backend_id))
-				continue;
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				struct np_aff_key *nd = realloc(adel, nc * sizeof(*nd));
+/* Delete CT and affinity entries of a service (backend 0: all its backends). */
+static void purge_flows(const struct svc_maps *m, __u32 svc_id, __u32 backend_id)
+{
+	const struct flow_sel sel = { .svc_id = svc_id, .backend_id = backend_id };
 
-				if (!nd)
-					break;
-				adel = nd;
-				cap = nc;
-			}
-			adel[n++] = ak;
-		}
-		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(m->aff, &adel[i]);
-		free(adel);
-	}
+	if (m->ct >= 0)
+		purge_map(m->ct, sizeof(struct np_ct_key), sizeof(struct np_ct_entry), ct_selected,
+			  &sel);
+	if (m->aff >= 0)
+		purge_map(m->aff, sizeof(struct np_aff_key), sizeof(struct np_aff_val),
+			  aff_selected, &sel);
 }
 
 static int zero_stats(const struct svc_maps *m, __u32 id)
